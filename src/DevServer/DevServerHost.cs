@@ -1,0 +1,159 @@
+using System.Net;
+using AgentOrchestrator.DevServer.Engine;
+using AgentOrchestrator.DevServer.Grpc;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AgentOrchestrator.DevServer;
+
+/// <summary>
+/// A running dev server: its own Kestrel endpoint (HTTP/2 cleartext, as the SDK dials plain targets with
+/// prior knowledge), so it can live beside an HTTP/1.1 app in the same process.
+/// </summary>
+public sealed class DevServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private DevServerHost(WebApplication app, string target)
+    {
+        _app = app;
+        Target = target;
+    }
+
+    /// <summary>host:port to give the Temporal client (e.g. 127.0.0.1:7233).</summary>
+    public string Target { get; }
+
+    internal WorkflowEngine Engine => _app.Services.GetRequiredService<WorkflowEngine>();
+
+    /// <summary>Starts a dev server; with <see cref="DevServerOptions.Port"/> 0 it binds a free port.</summary>
+    public static async Task<DevServerHost> StartAsync(DevServerOptions options, TimeProvider? timeProvider = null,
+        Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Parse(options.Ip), options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageSize;
+            // Workers keep many long polls open on one connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+        });
+        if (timeProvider is not null)
+        {
+            builder.Services.AddSingleton(timeProvider);
+        }
+        builder.Services.AddTemporalDevServerCore(options);
+        var app = builder.Build();
+        app.MapTemporalDevServer();
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var uri = new Uri(address);
+        return new DevServerHost(app, $"{options.Ip}:{uri.Port}");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default) => await _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public static class DevServerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Runs an embedded dev server inside a host (the one-command mode): it starts with the host on its own
+    /// HTTP/2 port from configuration section "DevServer" and stops with it.
+    /// </summary>
+    public static IServiceCollection AddTemporalDevServer(this IServiceCollection services, Action<DevServerOptions>? configure = null)
+    {
+        var builder = services.AddOptions<DevServerOptions>().BindConfiguration(DevServerOptions.SectionName);
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+        services.AddHostedService<DevServerHostedService>();
+        return services;
+    }
+
+    /// <summary>The engine and gRPC endpoint, for a web application that serves the dev server itself.</summary>
+    internal static IServiceCollection AddTemporalDevServerCore(this IServiceCollection services, DevServerOptions options)
+    {
+        services.AddSingleton(Options.Create(options));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<DevServerMetrics>();
+        services.TryAddSingleton<WorkflowEngine>();
+        services.TryAddSingleton<WorkflowServiceEndpoint>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
+            grpc.MaxSendMessageSize = null;
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<WorkflowServiceEndpoint>, WorkflowServiceMethodProvider>());
+        return services;
+    }
+
+    internal static WebApplication MapTemporalDevServer(this WebApplication app)
+    {
+        // The SDK tolerates an unimplemented RPC only when the message says "unknown method".
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true &&
+                !WorkflowServiceMethodProvider.ImplementedPaths.Contains(context.Request.Path.Value ?? string.Empty))
+            {
+                var method = context.Request.Path.Value?.TrimStart('/') ?? string.Empty;
+                context.Response.ContentType = "application/grpc";
+                context.Response.AppendTrailer("grpc-status", ((int)global::Grpc.Core.StatusCode.Unimplemented).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString($"unknown method {method}"));
+                return;
+            }
+            await next(context);
+        });
+        app.MapGrpcService<WorkflowServiceEndpoint>();
+        return app;
+    }
+
+    private sealed class DevServerHostedService(IOptions<DevServerOptions> options, ILoggerFactory loggerFactory, ILogger<DevServerHostedService> logger)
+        : Microsoft.Extensions.Hosting.IHostedService
+    {
+        private DevServerHost? _host;
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            _host = await DevServerHost.StartAsync(options.Value, configureLogging: logging => logging.AddProvider(new ForwardingLoggerProvider(loggerFactory)),
+                cancellationToken: cancellationToken);
+            EngineLog.Listening(logger, _host.Target);
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            if (_host is not null)
+            {
+                await _host.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Sends the embedded server's logs to the hosting application's logging pipeline.</summary>
+    private sealed class ForwardingLoggerProvider(ILoggerFactory factory) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
+
+        public void Dispose()
+        {
+        }
+    }
+}

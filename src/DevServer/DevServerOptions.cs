@@ -1,0 +1,34 @@
+namespace AgentOrchestrator.DevServer;
+
+/// <summary>Settings of the embedded Temporal-compatible dev server (configuration section "DevServer").</summary>
+public sealed class DevServerOptions
+{
+    public const string SectionName = "DevServer";
+
+    /// <summary>Address the gRPC endpoint binds to.</summary>
+    public string Ip { get; set; } = "127.0.0.1";
+
+    /// <summary>gRPC port; 0 picks a free port.</summary>
+    public int Port { get; set; } = 7233;
+
+    /// <summary>Namespace created at start-up (others are created on first use).</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>How long closed workflow runs are kept before they are dropped.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Longest a task poll is held open (the real matching service holds one minute).</summary>
+    public TimeSpan MaxTaskPollWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest a history long poll, update wait or update poll is held (the real server uses 20 s).</summary>
+    public TimeSpan MaxLongPollWait { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Workflow task timeout used when a start request leaves it unset.</summary>
+    public TimeSpan DefaultWorkflowTaskTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest request accepted (the SDK accepts responses up to 128 MiB).</summary>
+    public int MaxReceiveMessageSize { get; set; } = 128 * 1024 * 1024;
+
+    /// <summary>Page size for history and list calls that ask for the server default.</summary>
+    public int DefaultPageSize { get; set; } = 1000;
+}

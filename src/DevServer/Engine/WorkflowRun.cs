@@ -1,0 +1,268 @@
+using AgentOrchestrator.DevServer.Visibility;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Failure.V1;
+using Temporalio.Api.History.V1;
+using Temporalio.Api.Query.V1;
+using Temporalio.Api.Update.V1;
+
+namespace AgentOrchestrator.DevServer.Engine;
+
+internal enum WorkflowTaskState
+{
+    None,
+    Scheduled,
+    Started,
+}
+
+/// <summary>
+/// The mutable state of one workflow run. Every member is guarded by the owning
+/// <see cref="WorkflowChain"/>'s lock.
+/// </summary>
+internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibilityRecord
+{
+    public WorkflowChain Chain { get; } = chain;
+
+    public string RunId { get; } = runId;
+
+    public string WorkflowId => Chain.WorkflowId;
+
+    public string NamespaceName => Chain.Namespace.Name;
+
+    public required WorkflowExecutionStartedEventAttributes StartAttributes { get; init; }
+
+    public required string StartRequestId { get; init; }
+
+    public string WorkflowType => StartAttributes.WorkflowType.Name;
+
+    public string TaskQueue => StartAttributes.TaskQueue.Name;
+
+    public TimeSpan WorkflowTaskTimeout => StartAttributes.WorkflowTaskTimeout.ToTimeSpan();
+
+    public List<HistoryEvent> History { get; } = [];
+
+    /// <summary>Events that arrived while a workflow task was started; written when it closes.</summary>
+    public List<HistoryEvent> Buffer { get; } = [];
+
+    public WorkflowExecutionStatus Status { get; set; } = WorkflowExecutionStatus.Running;
+
+    public bool IsOpen => Status == WorkflowExecutionStatus.Running;
+
+    public DateTime StartTime { get; init; }
+
+    public DateTime ExecutionTime { get; init; }
+
+    public DateTime? CloseTime { get; set; }
+
+    public string? ParentWorkflowId => StartAttributes.ParentWorkflowExecution?.WorkflowId;
+
+    public string? ParentRunId => StartAttributes.ParentWorkflowExecution?.RunId;
+
+    public long HistoryLength => History.Count;
+
+    public Dictionary<string, Payload> SearchAttributeValues { get; } = new(StringComparer.Ordinal);
+
+    IReadOnlyDictionary<string, Payload> IVisibilityRecord.SearchAttributes => SearchAttributeValues;
+
+    public Dictionary<string, Payload> MemoValues { get; } = new(StringComparer.Ordinal);
+
+    public Priority? Priority => StartAttributes.Priority;
+
+    // Workflow task state.
+    public WorkflowTaskState Wft { get; set; }
+
+    public long WftScheduledEventId { get; set; }
+
+    public long WftStartedEventId { get; set; }
+
+    public int WftAttempt { get; set; } = 1;
+
+    public DateTime WftScheduledTime { get; set; }
+
+    public ITimer? WftTimeoutTimer { get; set; }
+
+    /// <summary>WorkflowTaskStarted id of the last completed workflow task (0 if none).</summary>
+    public long PreviousStartedEventId { get; set; }
+
+    public bool CancelRequested { get; set; }
+
+    public HashSet<string> SignalRequestIds { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<long, ActivityState> Activities { get; } = [];
+
+    public Dictionary<string, UserTimer> Timers { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<long, ChildState> Children { get; } = [];
+
+    /// <summary>Updates by update id, in admission order.</summary>
+    public Dictionary<string, UpdateState> Updates { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Consistent queries to put on the next workflow task that starts.</summary>
+    public List<PendingQuery> QueriesForNextTask { get; } = [];
+
+    /// <summary>Queries on the workflow task in flight, answered in its completion.</summary>
+    public List<PendingQuery> QueriesInFlight { get; } = [];
+
+    public List<ITimer> RunTimers { get; } = [];
+
+    public Failure? ContinuedFailure => StartAttributes.ContinuedFailure;
+
+    /// <summary>Signals the end of every history long poll when an event is written.</summary>
+    private TaskCompletionSource _historyChanged = NewSignal();
+
+    public Task HistoryChanged => _historyChanged.Task;
+
+    public void NotifyHistoryChanged()
+    {
+        var previous = _historyChanged;
+        _historyChanged = NewSignal();
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Writes an event with the next id; times never go backwards.</summary>
+    public HistoryEvent Append(HistoryEvent historyEvent)
+    {
+        historyEvent.EventId = History.Count + 1;
+        if (History.Count > 0 && historyEvent.EventTime.CompareTo(History[^1].EventTime) < 0)
+        {
+            historyEvent.EventTime = History[^1].EventTime;
+        }
+        History.Add(historyEvent);
+        return historyEvent;
+    }
+
+    public HistoryEvent? CloseEvent => !IsOpen && History.Count > 0 ? History[^1] : null;
+
+    public static Timestamp Now(DateTimeOffset now) => Timestamp.FromDateTimeOffset(now);
+}
+
+internal enum ActivityPhase
+{
+    Queued,
+    BackingOff,
+    Started,
+}
+
+internal sealed class ActivityState
+{
+    public required long ScheduledEventId { get; init; }
+
+    public required ActivityTaskScheduledEventAttributes Attributes { get; init; }
+
+    public required DateTime FirstScheduledTime { get; init; }
+
+    public required string TaskQueue { get; init; }
+
+    public int Attempt { get; set; } = 1;
+
+    public ActivityPhase Phase { get; set; }
+
+    public DateTime CurrentAttemptScheduledTime { get; set; }
+
+    public DateTime StartedTime { get; set; }
+
+    public string? StartedIdentity { get; set; }
+
+    public string StartedRequestId { get; set; } = string.Empty;
+
+    public Payloads? HeartbeatDetails { get; set; }
+
+    public Failure? LastFailure { get; set; }
+
+    public bool CancelRequested { get; set; }
+
+    public long CancelRequestedEventId { get; set; }
+
+    /// <summary>Timers of the current attempt (start-to-close, heartbeat, schedule-to-start, retry backoff).</summary>
+    public List<ITimer> AttemptTimers { get; } = [];
+
+    public ITimer? ScheduleToCloseTimer { get; set; }
+
+    public DateTime? Expiration { get; init; }
+
+    public void CancelAttemptTimers()
+    {
+        foreach (var timer in AttemptTimers)
+        {
+            timer.Dispose();
+        }
+        AttemptTimers.Clear();
+    }
+}
+
+internal sealed class UserTimer
+{
+    public required string TimerId { get; init; }
+
+    public required long StartedEventId { get; init; }
+
+    public required ITimer Timer { get; init; }
+}
+
+internal sealed class ChildState
+{
+    public required long InitiatedEventId { get; init; }
+
+    public required string Namespace { get; init; }
+
+    public required string WorkflowId { get; init; }
+
+    public required string WorkflowType { get; init; }
+
+    public required ParentClosePolicy ParentClosePolicy { get; init; }
+
+    /// <summary>The parent's ChildWorkflowExecutionStarted event (its id is known once it leaves the buffer).</summary>
+    public HistoryEvent? StartedEvent { get; set; }
+
+    public string? RunId { get; set; }
+
+    /// <summary>A close that raced ahead of the Started event; written right after it.</summary>
+    public HistoryEvent? PendingClose { get; set; }
+}
+
+internal enum UpdatePhase
+{
+    Admitted,
+    Delivered,
+    Accepted,
+    Completed,
+}
+
+internal sealed class UpdateState
+{
+    public required string UpdateId { get; init; }
+
+    public required Request Request { get; init; }
+
+    public UpdatePhase Phase { get; set; }
+
+    public long AcceptedEventId { get; set; }
+
+    public Outcome? Outcome { get; set; }
+
+    /// <summary>An error for waiters when the update ends without an outcome (run closed, continued).</summary>
+    public global::Grpc.Core.RpcException? Aborted { get; set; }
+
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Changed => _changed.Task;
+
+    public void NotifyChanged()
+    {
+        var previous = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+}
+
+internal sealed class PendingQuery
+{
+    public required string QueryId { get; init; }
+
+    public required WorkflowQuery Query { get; init; }
+
+    public TaskCompletionSource<WorkflowQueryResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
