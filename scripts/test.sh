@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The project's one test command (README): prepares a fresh Debian machine, checks formatting, builds
+# with warnings as errors and runs every test project, then prints "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test] %s\n' "$*"; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "dotnet (the .NET 10 SDK) is required" >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log "restore"
+dotnet restore AgentOrchestrator.sln --verbosity quiet
+
+log "format check"
+dotnet format AgentOrchestrator.sln --verify-no-changes --no-restore
+
+log "build"
+dotnet build AgentOrchestrator.sln --no-restore --configuration Release --verbosity quiet
+
+log "test"
+results=$(mktemp)
+status=0
+dotnet test AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet 2>&1 | tee "$results" || status=$?
+
+# dotnet test prints one summary per test project; add them up for a single closing line.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
+rm -f "$results"
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "no tests ran" >&2
+  status=1
+fi
+echo "${passed} passed, ${failed} failed"
+exit "$status"
