@@ -29,6 +29,12 @@ public sealed class DevServerOptions
     /// <summary>Largest request accepted (the SDK accepts responses up to 128 MiB).</summary>
     public int MaxReceiveMessageSize { get; set; } = 128 * 1024 * 1024;
 
+    /// <summary>
+    /// Route a run's next workflow task to the worker that has it cached (its sticky queue), with only
+    /// the new events, as the real server does; off means every task goes to the normal queue with full history.
+    /// </summary>
+    public bool StickyDispatch { get; set; } = true;
+
     /// <summary>Page size for history and list calls that ask for the server default.</summary>
     public int DefaultPageSize { get; set; } = 1000;
 }

@@ -19,6 +19,12 @@ internal sealed class NamespaceState(string name)
     public TaskMatcher<PollWorkflowTaskQueueResponse> WorkflowQueue(string taskQueue) =>
         _workflowQueues.GetOrAdd(taskQueue, static _ => new TaskMatcher<PollWorkflowTaskQueueResponse>());
 
+    /// <summary>Sticky queues of workers that said they shut down: nothing is routed to them any more.</summary>
+    public ConcurrentDictionary<string, bool> ClosedStickyQueues { get; } = new(StringComparer.Ordinal);
+
+    public TaskMatcher<PollWorkflowTaskQueueResponse>? TryRemoveWorkflowQueue(string taskQueue) =>
+        _workflowQueues.TryRemove(taskQueue, out var queue) ? queue : null;
+
     public TaskMatcher<PollActivityTaskQueueResponse> ActivityQueue(string taskQueue) =>
         _activityQueues.GetOrAdd(taskQueue, static _ => new TaskMatcher<PollActivityTaskQueueResponse>());
 }

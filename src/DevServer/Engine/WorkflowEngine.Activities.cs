@@ -311,6 +311,11 @@ internal sealed partial class WorkflowEngine
     private (bool Retry, TimeSpan Delay, RetryState State) DecideRetry(ActivityState activity, Failure failure)
     {
         var policy = activity.Attributes.RetryPolicy;
+        // The workflow asked the activity to stop: another attempt would only run work it gave up on.
+        if (activity.CancelRequested)
+        {
+            return (false, TimeSpan.Zero, RetryState.CancelRequested);
+        }
         if (!IsRetryable(failure, policy))
         {
             return (false, TimeSpan.Zero, RetryState.NonRetryableFailure);

@@ -67,6 +67,16 @@ internal sealed partial class WorkflowEngine
             run.Append(completed);
             _completedEventId = completed.EventId;
             run.PreviousStartedEventId = run.WftStartedEventId;
+            if (engine.Options.StickyDispatch && request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky)
+            {
+                run.StickyQueue = sticky;
+                var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+                run.StickyScheduleToStart = timeout > TimeSpan.Zero ? timeout : TimeSpan.FromSeconds(10);
+            }
+            else
+            {
+                run.StickyQueue = null;
+            }
             run.Wft = WorkflowTaskState.None;
             run.WftAttempt = 1;
 

@@ -17,8 +17,7 @@ internal sealed partial class WorkflowEngine
         {
             throw GrpcErrors.InvalidArgument("TaskQueue is not set on request.");
         }
-        // Sticky queues are never dispatched to: every task goes to the normal queue with full history.
-        if (request.TaskQueue.Kind == TaskQueueKind.Sticky)
+        if (request.TaskQueue.Kind == TaskQueueKind.Sticky && !Options.StickyDispatch)
         {
             try
             {
@@ -41,7 +40,7 @@ internal sealed partial class WorkflowEngine
     }
 
     /// <summary>Starts a scheduled workflow task for a live poller, or returns null when the task went stale.</summary>
-    private PollWorkflowTaskQueueResponse? TryStartWorkflowTask(WorkflowRun run, long scheduledEventId, int attempt, string identity)
+    private PollWorkflowTaskQueueResponse? TryStartWorkflowTask(WorkflowRun run, long scheduledEventId, int attempt, string identity, bool sticky)
     {
         lock (run.Chain)
         {
@@ -77,7 +76,12 @@ internal sealed partial class WorkflowEngine
                 ScheduledTime = Timestamp.FromDateTime(run.WftScheduledTime),
                 StartedTime = started.EventTime,
             };
-            response.History.Events.AddRange(run.History);
+            // A sticky worker has the run cached up to the last completed task: it only needs what came after.
+            var from = sticky ? (int)run.PreviousStartedEventId : 0;
+            for (var i = from; i < run.History.Count; i++)
+            {
+                response.History.Events.Add(run.History[i]);
+            }
             foreach (var query in run.QueriesForNextTask)
             {
                 response.Queries[query.QueryId] = query.Query;
@@ -177,6 +181,8 @@ internal sealed partial class WorkflowEngine
     private void EndWorkflowTaskUnsuccessfully(WorkflowRun run, HistoryEvent failureEvent, int nextAttempt)
     {
         run.WftTimeoutTimer?.Dispose();
+        // The worker evicts the run after a failed task: its cache can no longer be trusted.
+        run.StickyQueue = null;
         run.Append(failureEvent);
         FlushBuffer(run);
         run.Wft = WorkflowTaskState.None;

@@ -135,7 +135,47 @@ internal sealed partial class WorkflowEngine
         run.Wft = WorkflowTaskState.Scheduled;
         run.WftScheduledEventId = scheduled.EventId;
         run.WftScheduledTime = Now.UtcDateTime;
-        run.Chain.Namespace.WorkflowQueue(run.TaskQueue).Add(new WorkflowTaskDispatch(this, run, scheduled.EventId, run.WftAttempt));
+        var ns = run.Chain.Namespace;
+        if (run.StickyQueue is { } sticky && !ns.ClosedStickyQueues.ContainsKey(sticky))
+        {
+            ns.WorkflowQueue(sticky).Add(new WorkflowTaskDispatch(this, run, scheduled.EventId, run.WftAttempt, Sticky: true));
+            var attempt = run.WftAttempt;
+            // Not taken in time (the worker is gone or busy): the task moves to the normal queue with full history.
+            run.StickyTimer?.Dispose();
+            run.StickyTimer = StartTimer(run.StickyScheduleToStart, () => WithLockedRun(run, r => MoveToNormalQueue(r, scheduled.EventId, attempt)));
+            return;
+        }
+        run.StickyQueue = null;
+        ns.WorkflowQueue(run.TaskQueue).Add(new WorkflowTaskDispatch(this, run, scheduled.EventId, run.WftAttempt, Sticky: false));
+    }
+
+    private void MoveToNormalQueue(WorkflowRun run, long scheduledEventId, int attempt)
+    {
+        if (run.IsOpen && run.Wft == WorkflowTaskState.Scheduled && run.WftScheduledEventId == scheduledEventId && run.WftAttempt == attempt &&
+            run.StickyQueue is not null)
+        {
+            run.StickyQueue = null;
+            run.Chain.Namespace.WorkflowQueue(run.TaskQueue).Add(new WorkflowTaskDispatch(this, run, scheduledEventId, attempt, Sticky: false));
+        }
+    }
+
+    /// <summary>A worker that shuts down hands its sticky tasks back at once instead of after the sticky timeout.</summary>
+    public void CloseStickyQueue(string ns, string stickyQueue)
+    {
+        var state = GetNamespace(ns);
+        state.ClosedStickyQueues[stickyQueue] = true;
+        var queue = state.TryRemoveWorkflowQueue(stickyQueue);
+        if (queue is null)
+        {
+            return;
+        }
+        foreach (var task in queue.DrainBacklog())
+        {
+            if (task is WorkflowTaskDispatch dispatch)
+            {
+                WithLockedRun(dispatch.Run, r => MoveToNormalQueue(r, dispatch.ScheduledEventId, dispatch.Attempt));
+            }
+        }
     }
 
     /// <summary>Closes a run: stops its timers, ends waiting updates and queries, notifies parent and children.</summary>
@@ -146,6 +186,7 @@ internal sealed partial class WorkflowEngine
         run.CloseTime = Now.UtcDateTime;
         run.Wft = WorkflowTaskState.None;
         run.WftTimeoutTimer?.Dispose();
+        run.StickyTimer?.Dispose();
         foreach (var timer in run.RunTimers)
         {
             timer.Dispose();
@@ -194,11 +235,17 @@ internal sealed partial class WorkflowEngine
         }
     }
 
-    private sealed class WorkflowTaskDispatch(WorkflowEngine engine, WorkflowRun run, long scheduledEventId, int attempt)
+    private sealed class WorkflowTaskDispatch(WorkflowEngine engine, WorkflowRun run, long scheduledEventId, int attempt, bool Sticky)
         : IDispatchable<PollWorkflowTaskQueueResponse>
     {
+        public WorkflowRun Run => run;
+
+        public long ScheduledEventId => scheduledEventId;
+
+        public int Attempt => attempt;
+
         public DispatchKey Key { get; } = DispatchKey.From(run.Priority);
 
-        public PollWorkflowTaskQueueResponse? TryStart(string identity) => engine.TryStartWorkflowTask(run, scheduledEventId, attempt, identity);
+        public PollWorkflowTaskQueueResponse? TryStart(string identity) => engine.TryStartWorkflowTask(run, scheduledEventId, attempt, identity, Sticky);
     }
 }

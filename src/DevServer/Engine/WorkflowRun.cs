@@ -82,6 +82,13 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
 
     public ITimer? WftTimeoutTimer { get; set; }
 
+    /// <summary>The sticky queue of the worker that has this run cached, if any.</summary>
+    public string? StickyQueue { get; set; }
+
+    public TimeSpan StickyScheduleToStart { get; set; }
+
+    public ITimer? StickyTimer { get; set; }
+
     /// <summary>WorkflowTaskStarted id of the last completed workflow task (0 if none).</summary>
     public long PreviousStartedEventId { get; set; }
 

@@ -127,7 +127,13 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
     public Task<CountWorkflowExecutionsResponse> CountWorkflowExecutions(CountWorkflowExecutionsRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Count(request));
 
-    // Workers call this once when they stop; nothing is kept per worker, so there is nothing to release.
-    public static Task<ShutdownWorkerResponse> ShutdownWorker(ShutdownWorkerRequest request, ServerCallContext context) =>
-        Task.FromResult(new ShutdownWorkerResponse());
+    // Workers call this once when they stop: their sticky tasks go back to the normal queue at once.
+    public Task<ShutdownWorkerResponse> ShutdownWorker(ShutdownWorkerRequest request, ServerCallContext context)
+    {
+        if (!string.IsNullOrEmpty(request.StickyTaskQueue))
+        {
+            engine.CloseStickyQueue(request.Namespace, request.StickyTaskQueue);
+        }
+        return Task.FromResult(new ShutdownWorkerResponse());
+    }
 }

@@ -44,7 +44,7 @@ internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<Wor
         Add<DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse>(context, "DescribeWorkflowExecution", (s, r, c) => s.DescribeWorkflowExecution(r, c));
         Add<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>(context, "ListWorkflowExecutions", (s, r, c) => s.ListWorkflowExecutions(r, c));
         Add<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>(context, "CountWorkflowExecutions", (s, r, c) => s.CountWorkflowExecutions(r, c));
-        Add<ShutdownWorkerRequest, ShutdownWorkerResponse>(context, "ShutdownWorker", (_, r, c) => WorkflowServiceEndpoint.ShutdownWorker(r, c));
+        Add<ShutdownWorkerRequest, ShutdownWorkerResponse>(context, "ShutdownWorker", (s, r, c) => s.ShutdownWorker(r, c));
     }
 
     private static void Add<TRequest, TResponse>(ServiceMethodProviderContext<WorkflowServiceEndpoint> context, string name,

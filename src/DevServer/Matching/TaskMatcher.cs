@@ -54,6 +54,20 @@ internal sealed class TaskMatcher<TResponse>
         }
     }
 
+    /// <summary>Takes every queued task out (for re-routing when a queue goes away).</summary>
+    public List<IDispatchable<TResponse>> DrainBacklog()
+    {
+        var drained = new List<IDispatchable<TResponse>>();
+        lock (_gate)
+        {
+            while (_backlog.TryDequeue(out var task))
+            {
+                drained.Add(task);
+            }
+        }
+        return drained;
+    }
+
     /// <summary>Waits up to <paramref name="maxWait"/> for a task; null means "no task" (an empty poll).</summary>
     public async Task<TResponse?> PollAsync(string identity, TimeSpan maxWait, CancellationToken cancellationToken)
     {
