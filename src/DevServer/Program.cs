@@ -1,9 +1,11 @@
 using AgentOrchestrator.DevServer;
 using Serilog;
 
-// dotnet run --project src/DevServer -- --port 7233 [--ip 127.0.0.1] [--namespace default]
-var options = DevServerCommandLine.Parse(args);
-Log.Logger = new LoggerConfiguration().MinimumLevel.Information().WriteTo.Console().CreateLogger();
+// dotnet run --project src/DevServer -- --port 7233 [--ip 127.0.0.1] [--namespace default] [--log-level debug]
+var (options, logLevel) = DevServerCommandLine.Parse(args);
+Log.Logger = new LoggerConfiguration().MinimumLevel.Is(logLevel)
+    .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+    .WriteTo.Console().CreateLogger();
 await using var server = await DevServerHost.StartAsync(options, configureLogging: logging => logging.AddSerilog(Log.Logger));
 Console.WriteLine($"listening on {server.Target}");
 using var stop = new CancellationTokenSource();

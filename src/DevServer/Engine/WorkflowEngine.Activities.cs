@@ -133,7 +133,7 @@ internal sealed partial class WorkflowEngine
             throw GrpcErrors.InvalidArgument("TaskQueue is not set on request.");
         }
         var queue = GetNamespace(request.Namespace).ActivityQueue(request.TaskQueue.Name);
-        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, cancellationToken);
+        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, () => _metrics.PollWaited("activity"), cancellationToken);
         if (response is null)
         {
             _metrics.PollTimedOut("activity");

@@ -29,7 +29,7 @@ internal sealed partial class WorkflowEngine
             return new PollWorkflowTaskQueueResponse();
         }
         var queue = GetNamespace(request.Namespace).WorkflowQueue(request.TaskQueue.Name);
-        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, cancellationToken);
+        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, () => _metrics.PollWaited("workflow"), cancellationToken);
         if (response is null)
         {
             _metrics.PollTimedOut("workflow");

@@ -69,13 +69,13 @@ internal sealed class TaskMatcher<TResponse>
     }
 
     /// <summary>Waits up to <paramref name="maxWait"/> for a task; null means "no task" (an empty poll).</summary>
-    public async Task<TResponse?> PollAsync(string identity, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async Task<TResponse?> PollAsync(string identity, TimeSpan maxWait, Action? onWait, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(maxWait);
         while (!timeout.IsCancellationRequested)
         {
-            var task = await TakeAsync(timeout.Token);
+            var task = await TakeAsync(onWait, timeout.Token);
             if (task is null)
             {
                 return null;
@@ -94,7 +94,7 @@ internal sealed class TaskMatcher<TResponse>
         return null;
     }
 
-    private async Task<IDispatchable<TResponse>?> TakeAsync(CancellationToken cancellationToken)
+    private async Task<IDispatchable<TResponse>?> TakeAsync(Action? onWait, CancellationToken cancellationToken)
     {
         TaskCompletionSource<IDispatchable<TResponse>> waiter;
         LinkedListNode<TaskCompletionSource<IDispatchable<TResponse>>> node;
@@ -107,6 +107,7 @@ internal sealed class TaskMatcher<TResponse>
             waiter = new TaskCompletionSource<IDispatchable<TResponse>>(TaskCreationOptions.RunContinuationsAsynchronously);
             node = _waiters.AddLast(waiter);
         }
+        onWait?.Invoke();
         using (cancellationToken.Register(() => waiter.TrySetCanceled()))
         {
             try
