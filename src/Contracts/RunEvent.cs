@@ -1,0 +1,57 @@
+namespace AgentOrchestrator.Contracts;
+
+/// <summary>
+/// One event of a run, as published on the bus and delivered to subscribers. Token events carry a delta
+/// (one or more tokens, batched by the worker); concatenating a step attempt's deltas in index order
+/// gives the step's text.
+/// </summary>
+public sealed record RunEvent
+{
+    /// <summary>Stable id, usable for de-duplication: see <see cref="RunEventIds"/>.</summary>
+    public required string Id { get; init; }
+
+    public required string RunId { get; init; }
+
+    public required string TenantId { get; init; }
+
+    /// <summary>One of <see cref="RunEventTypes"/>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Step id within the flow (e.g. "writer"); null for run-level events.</summary>
+    public string? Step { get; init; }
+
+    public string? Agent { get; init; }
+
+    /// <summary>Temporal activity attempt of the step (1-based); 0 for run-level events.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Position within the step attempt (token deltas 0, 1, 2, ...), or within the run for run-level events.</summary>
+    public long Index { get; init; }
+
+    public string? Text { get; init; }
+
+    /// <summary>When the event was produced (publisher's clock).</summary>
+    public required DateTimeOffset Ts { get; init; }
+
+    /// <summary>For token deltas: when the model emitted the first token of the delta (Unix µs), if the model said so.</summary>
+    public long? ModelEmittedAtUs { get; init; }
+}
+
+/// <summary>How event ids are built: the same event always gets the same id, whoever publishes it again.</summary>
+public static class RunEventIds
+{
+    public static string ForStep(string runId, string step, int attempt, string type, long index) =>
+        $"{runId}/{step}/{attempt}/{type}/{index}";
+
+    public static string ForRun(string runId, string type) => $"{runId}/{type}";
+}
+
+/// <summary>Bus message: events of one run in publish order (a worker batches token deltas into one message).</summary>
+public sealed record RunEventsPublished
+{
+    public required string RunId { get; init; }
+
+    public required string TenantId { get; init; }
+
+    public required IReadOnlyList<RunEvent> Events { get; init; }
+}
