@@ -13,6 +13,15 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# Services the tests need. Without Docker the broker is Debian's rabbitmq-server on loopback.
+log "rabbitmq"
+rabbitmq_uri=$(./scripts/ensure-rabbitmq.sh | tail -n 1)
+if [ -n "$rabbitmq_uri" ]; then
+  export RABBITMQ_URI="$rabbitmq_uri"
+fi
+log "chromium"
+./scripts/ensure-chromium.sh
+
 log "restore"
 dotnet restore AgentOrchestrator.sln --verbosity quiet
 
