@@ -423,7 +423,9 @@ internal sealed partial class WorkflowEngine
             WriteActivityTimeout(run, activity, failure, retryState, started: true);
             return;
         }
-        WriteActivityTimeout(run, activity, failure, RetryState.NonRetryableFailure, started: activity.Phase == ActivityPhase.Started);
+        // Schedule-to-start/close timeouts are never retried; a pending cancel request takes precedence, as in DecideRetry.
+        WriteActivityTimeout(run, activity, failure, activity.CancelRequested ? RetryState.CancelRequested : RetryState.NonRetryableFailure,
+            started: activity.Phase == ActivityPhase.Started);
     }
 
     private static Failure TimeoutFailure(TimeoutType timeoutType, ActivityState activity) => new()
