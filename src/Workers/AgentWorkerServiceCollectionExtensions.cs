@@ -1,0 +1,78 @@
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workflows;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.SemanticKernel.ChatCompletion;
+using Temporalio.Extensions.Hosting;
+
+namespace AgentOrchestrator.Workers;
+
+public static class AgentWorkerServiceCollectionExtensions
+{
+    /// <summary>
+    /// The agent worker: options ("Model", "Worker", "Worker:TokenBatching", "Temporal"), the Semantic Kernel chat
+    /// service for the configured model endpoint, the agent and run-event activities, and a hosted Temporal worker
+    /// on <see cref="TaskQueues.Agents"/> running the flows' workflows. The message bus is not added here: the host
+    /// calls ServiceDefaults' AddMessageBus once for all its parts. Returns the Temporal worker's builder for
+    /// follow-up configuration (more activities or workflows, worker options).
+    /// </summary>
+    public static ITemporalWorkerServiceOptionsBuilder AddAgentWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName)
+            .Validate(o => o.Endpoint is { IsAbsoluteUri: true }, "Model:Endpoint must be an absolute URL.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Model:DefaultModel is required.")
+            .ValidateOnStart();
+        services.AddOptions<TokenBatchingOptions>().BindConfiguration(TokenBatchingOptions.SectionName)
+            .Validate(o => o.MaxChars > 0, "Worker:TokenBatching:MaxChars must be positive.")
+            .Validate(o => o.FlushInterval >= TimeSpan.Zero, "Worker:TokenBatching:FlushInterval must not be negative.")
+            .ValidateOnStart();
+        services.AddOptions<AgentWorkerOptions>().BindConfiguration(AgentWorkerOptions.SectionName)
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Worker:HeartbeatInterval must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<TemporalOptions>().BindConfiguration(TemporalOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Target), "Temporal:Target is required.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Namespace), "Temporal:Namespace is required.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        // Streams last as long as the model talks: the activity's timeouts and cancellation bound a call, not HttpClient.
+        services.AddHttpClient(ChatModelFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.TryAddSingleton<ChatModelFactory>();
+        services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
+        services.AddHostedService<AgentWorkerStartupLog>();
+
+        // The hosted worker is keyed by target, namespace and task queue at registration, so those are read now.
+        TemporalOptions temporal = configuration.GetSection(TemporalOptions.SectionName).Get<TemporalOptions>() ?? new TemporalOptions();
+        AgentWorkerOptions worker = configuration.GetSection(AgentWorkerOptions.SectionName).Get<AgentWorkerOptions>() ?? new AgentWorkerOptions();
+        return services
+            .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
+            .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
+            .AddScopedActivities<AgentActivities>()
+            .AddScopedActivities<RunEventActivities>()
+            .AddWorkflow<WriterReviewerWorkflow>();
+    }
+
+    /// <summary>Says at start-up which model endpoint and which Temporal the worker uses: never chosen silently.</summary>
+    private sealed class AgentWorkerStartupLog(
+        IOptions<ModelOptions> model,
+        IOptions<TemporalOptions> temporal,
+        IOptions<AgentWorkerOptions> worker,
+        IOptions<TokenBatchingOptions> batching,
+        ILogger<AgentWorkerStartupLog> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            ModelOptions m = model.Value;
+            // Scheme, host, port and path only: never credentials that a URL might carry.
+            string endpoint = $"{m.Endpoint.Scheme}://{m.Endpoint.Host}:{m.Endpoint.Port}{m.Endpoint.AbsolutePath}";
+            WorkerLog.ModelEndpoint(logger, m.Provider, endpoint, m.DefaultModel);
+            WorkerLog.TemporalWorker(logger, temporal.Value.Target, temporal.Value.Namespace, TaskQueues.Agents, worker.Value.HeartbeatInterval);
+            WorkerLog.TokenBatching(logger, batching.Value.MaxChars, batching.Value.FlushInterval);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,68 @@
+namespace AgentOrchestrator.Workers;
+
+/// <summary>Which kind of endpoint <see cref="ModelOptions.Endpoint"/> is.</summary>
+public enum ModelProvider
+{
+    /// <summary>Any OpenAI-compatible Chat Completions endpoint: the model simulator, OpenAI, Ollama, vLLM.</summary>
+    OpenAICompatible,
+
+    /// <summary>An Azure OpenAI resource; model names are deployment names.</summary>
+    AzureOpenAI,
+}
+
+/// <summary>The model the agent activities call (configuration section "Model").</summary>
+public sealed class ModelOptions
+{
+    public const string SectionName = "Model";
+
+    public ModelProvider Provider { get; set; } = ModelProvider.OpenAICompatible;
+
+    /// <summary>
+    /// OpenAI-compatible base URL including the version path (the simulator's <c>http://127.0.0.1:5080/v1</c>,
+    /// <c>https://api.openai.com/v1</c>, Ollama's <c>http://127.0.0.1:11434/v1</c>, a vLLM server's <c>/v1</c>),
+    /// or for Azure OpenAI the resource URL (<c>https://NAME.openai.azure.com/</c>).
+    /// </summary>
+    public Uri Endpoint { get; set; } = new("http://127.0.0.1:5080/v1");
+
+    /// <summary>API key; servers that need none (simulator, Ollama) accept any value.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Model (Azure: deployment) used when a step names none.</summary>
+    public string DefaultModel { get; set; } = "sim-1";
+}
+
+/// <summary>How token deltas are batched into bus messages (configuration section "Worker:TokenBatching").</summary>
+public sealed class TokenBatchingOptions
+{
+    public const string SectionName = "Worker:TokenBatching";
+
+    /// <summary>Flush as soon as the pending delta holds this many characters.</summary>
+    public int MaxChars { get; set; } = 64;
+
+    /// <summary>Flush at the latest this long after the first pending token arrived.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+}
+
+/// <summary>The agent worker itself (configuration section "Worker").</summary>
+public sealed class AgentWorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>
+    /// How often a streaming activity heartbeats, and the longest the Temporal SDK may hold a heartbeat back.
+    /// Cancellation reaches an activity through a heartbeat's answer, so this bounds how long a canceled run
+    /// keeps its model stream open.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Where the worker finds Temporal (configuration section "Temporal").</summary>
+public sealed class TemporalOptions
+{
+    public const string SectionName = "Temporal";
+
+    /// <summary>host:port of the Temporal frontend (a cluster, Temporal Cloud or the embedded DevServer).</summary>
+    public string Target { get; set; } = "127.0.0.1:7233";
+
+    public string Namespace { get; set; } = "default";
+}

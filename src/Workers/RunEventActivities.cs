@@ -1,0 +1,36 @@
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workflows;
+using MassTransit;
+using Temporalio.Activities;
+using LogContext = Serilog.Context.LogContext;
+
+namespace AgentOrchestrator.Workers;
+
+/// <summary>Publishes the run-level lifecycle events a workflow asks for (run.started, run.completed, ...).</summary>
+public sealed class RunEventActivities(IPublishEndpoint publisher, TimeProvider time, ILogger<RunEventActivities> logger)
+{
+    [Activity(AgentActivityNames.PublishRunEvent)]
+    public async Task PublishRunEventAsync(RunLifecycleEvent lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        using IDisposable tenant = LogContext.PushProperty("TenantId", lifecycle.TenantId);
+        using IDisposable run = LogContext.PushProperty("RunId", lifecycle.RunId);
+
+        var runEvent = new RunEvent
+        {
+            Id = RunEventIds.ForRun(lifecycle.RunId, lifecycle.Type),
+            RunId = lifecycle.RunId,
+            TenantId = lifecycle.TenantId,
+            Type = lifecycle.Type,
+            Attempt = 0,
+            // Run-level events are positioned within the run: the start first, the one terminal event after it.
+            Index = lifecycle.Type == RunEventTypes.RunStarted ? 0 : 1,
+            Text = lifecycle.Text,
+            Ts = time.GetUtcNow(),
+        };
+        await publisher.Publish(
+            new RunEventsPublished { RunId = lifecycle.RunId, TenantId = lifecycle.TenantId, Events = [runEvent] },
+            ActivityExecutionContext.Current.CancellationToken);
+        WorkerLog.RunEventPublished(logger, lifecycle.Type);
+    }
+}

@@ -1,0 +1,14 @@
+namespace AgentOrchestrator.Workflows;
+
+/// <summary>
+/// Names of the activities workflows call. Workflows call them by name so that this project does not reference
+/// the worker that implements them; the worker registers its activities under the same names.
+/// </summary>
+public static class AgentActivityNames
+{
+    /// <summary>One agent turn: streams the model's answer to the bus, returns the final text. Input <c>AgentStepInput</c>, result <c>AgentStepResult</c>.</summary>
+    public const string RunAgentStep = "agent.run-step";
+
+    /// <summary>Publishes a run-level lifecycle event (run.started, run.completed, ...). Input <c>RunLifecycleEvent</c>.</summary>
+    public const string PublishRunEvent = "run.publish-event";
+}

@@ -1,0 +1,115 @@
+using AgentOrchestrator.Contracts;
+using Temporalio.Common;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace AgentOrchestrator.Workflows;
+
+/// <summary>
+/// The writer-reviewer flow: a writer agent answers the user's input, a reviewer agent that sees the draft
+/// improves it; the reviewer's text is the run's result. Only each step's final text enters history; tokens go
+/// to the bus from the activities.
+/// </summary>
+[Workflow(Flows.WriterReviewer)]
+public sealed class WriterReviewerWorkflow
+{
+    public const string WriterStep = "writer";
+    public const string ReviewerStep = "reviewer";
+
+    public const string WriterInstructions =
+        "You are the writer. Write a short, clear answer to the user's request.";
+
+    public const string ReviewerInstructions =
+        "You are the reviewer. Review the draft answer to the user's request and reply with an improved final version.";
+
+    // A model call streams for a while: generous start-to-close, a heartbeat timeout that notices a dead worker
+    // quickly, and a few retries with backoff (a retried step streams as a new attempt).
+    private static readonly ActivityOptions AgentStepOptions = new()
+    {
+        StartToCloseTimeout = TimeSpan.FromMinutes(5),
+        HeartbeatTimeout = TimeSpan.FromSeconds(30),
+        RetryPolicy = new RetryPolicy
+        {
+            InitialInterval = TimeSpan.FromSeconds(1),
+            BackoffCoefficient = 2,
+            MaximumInterval = TimeSpan.FromSeconds(30),
+            MaximumAttempts = 4,
+        },
+    };
+
+    private static readonly RetryPolicy PublishRetryPolicy = new()
+    {
+        InitialInterval = TimeSpan.FromMilliseconds(200),
+        BackoffCoefficient = 2,
+        MaximumInterval = TimeSpan.FromSeconds(10),
+        MaximumAttempts = 10,
+    };
+
+    [WorkflowRun]
+    public async Task<string> RunAsync(RunInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await PublishAsync(input, RunEventTypes.RunStarted, text: null, Workflow.CancellationToken);
+        try
+        {
+            AgentStepResult draft = await RunStepAsync(new AgentStepInput
+            {
+                RunId = input.RunId,
+                TenantId = input.TenantId,
+                Step = WriterStep,
+                Agent = WriterStep,
+                Instructions = WriterInstructions,
+                Prompt = input.Input,
+            });
+            AgentStepResult review = await RunStepAsync(new AgentStepInput
+            {
+                RunId = input.RunId,
+                TenantId = input.TenantId,
+                Step = ReviewerStep,
+                Agent = ReviewerStep,
+                Instructions = ReviewerInstructions,
+                Prompt = $"Request:\n{input.Input}\n\nDraft answer:\n{draft.Text}",
+            });
+            await PublishAsync(input, RunEventTypes.RunCompleted, review.Text, Workflow.CancellationToken);
+            return review.Text;
+        }
+        catch (Exception e) when (TemporalException.IsCanceledException(e))
+        {
+            // The run's own cancellation token is already canceled: publish on a detached one.
+            using var detached = new CancellationTokenSource();
+            await PublishAsync(input, RunEventTypes.RunCanceled, text: null, detached.Token);
+            throw;
+        }
+        catch (FailureException e)
+        {
+            // Only Temporal failures end the run; any other exception fails the workflow task, which is retried.
+            await PublishAsync(input, RunEventTypes.RunFailed, FailureMessage(e), Workflow.CancellationToken);
+            throw;
+        }
+    }
+
+    private static Task<AgentStepResult> RunStepAsync(AgentStepInput step) =>
+        Workflow.ExecuteActivityAsync<AgentStepResult>(AgentActivityNames.RunAgentStep, [step], AgentStepOptions);
+
+    private static Task PublishAsync(RunInput input, string type, string? text, CancellationToken cancellationToken) =>
+        Workflow.ExecuteActivityAsync(
+            AgentActivityNames.PublishRunEvent,
+            [new RunLifecycleEvent { RunId = input.RunId, TenantId = input.TenantId, Type = type, Text = text }],
+            new ActivityOptions
+            {
+                StartToCloseTimeout = TimeSpan.FromSeconds(30),
+                RetryPolicy = PublishRetryPolicy,
+                CancellationToken = cancellationToken,
+            });
+
+    // The cause under the activity wrapper says what went wrong (the model's error, a timeout), not "activity failed".
+    private static string FailureMessage(Exception e)
+    {
+        Exception current = e;
+        while (current is ActivityFailureException && current.InnerException is not null)
+        {
+            current = current.InnerException;
+        }
+        return current.Message;
+    }
+}

@@ -1,0 +1,85 @@
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.TestSupport;
+using AgentOrchestrator.Workflows;
+using Temporalio.Client;
+using Temporalio.Common;
+using Temporalio.Worker;
+
+namespace AgentOrchestrator.Workers.Tests;
+
+public sealed class WriterReviewerRunTests(InstantModelWorkerFixture fixture) : IClassFixture<InstantModelWorkerFixture>
+{
+    private const string Tenant = "acme";
+
+    [Fact]
+    public async Task RunAsync_InstantModel_StreamsBothStepsInCausalOrderAndReturnsReviewerText()
+    {
+        WorkflowHandle<WriterReviewerWorkflow, string> handle = await fixture.StartRunAsync(Tenant, "Explain durable execution in two sentences.");
+        string result = await handle.GetResultAsync();
+        string runId = RunIdOf(handle);
+        await Eventually.TrueAsync(() => fixture.Events.Has(runId, RunEventTypes.RunCompleted), because: "run.completed published");
+
+        IReadOnlyList<RunEvent> events = fixture.Events.EventsOf(runId);
+        Assert.All(events, e => Assert.Equal(Tenant, e.TenantId));
+        string writerText = RunStreams.AssertStepStream(events, WriterReviewerWorkflow.WriterStep, attempt: 1);
+        string reviewerText = RunStreams.AssertStepStream(events, WriterReviewerWorkflow.ReviewerStep, attempt: 1);
+        Assert.Equal(result, reviewerText);
+        Assert.NotEqual(writerText, reviewerText);
+
+        int[] causal =
+        [
+            RunStreams.PositionOf(events, RunEventTypes.RunStarted),
+            RunStreams.PositionOf(events, RunEventTypes.StepStarted, WriterReviewerWorkflow.WriterStep),
+            RunStreams.PositionOf(events, RunEventTypes.StepCompleted, WriterReviewerWorkflow.WriterStep),
+            RunStreams.PositionOf(events, RunEventTypes.StepStarted, WriterReviewerWorkflow.ReviewerStep),
+            RunStreams.PositionOf(events, RunEventTypes.StepCompleted, WriterReviewerWorkflow.ReviewerStep),
+            RunStreams.PositionOf(events, RunEventTypes.RunCompleted),
+        ];
+        Assert.Equal(causal.Order(), causal);
+        RunEvent completed = events[causal[^1]];
+        Assert.Equal(result, completed.Text);
+        Assert.Equal(RunEventIds.ForRun(runId, RunEventTypes.RunCompleted), completed.Id);
+        Assert.DoesNotContain(events, e => e.Type is RunEventTypes.RunFailed or RunEventTypes.RunCanceled);
+    }
+
+    [Fact]
+    public async Task RunAsync_InstantModel_BatchesTokensIntoFewerMessagesThanModelTokens()
+    {
+        WorkflowHandle<WriterReviewerWorkflow, string> handle = await fixture.StartRunAsync(Tenant, "Batch me.");
+        string result = await handle.GetResultAsync();
+        string runId = RunIdOf(handle);
+        await Eventually.TrueAsync(() => fixture.Events.Has(runId, RunEventTypes.RunCompleted), because: "run.completed published");
+
+        List<RunEventsPublished> reviewerTokenMessages = fixture.Events.MessagesOf(runId)
+            .Where(m => m.Events.Any(e => e.Type == RunEventTypes.Token && e.Step == WriterReviewerWorkflow.ReviewerStep))
+            .ToList();
+        // The simulator's tokens are words: every token after the first starts with a space.
+        int modelTokens = result.Split(' ').Length;
+        Assert.InRange(reviewerTokenMessages.Count, 1, modelTokens - 1);
+        Assert.All(reviewerTokenMessages.SelectMany(m => m.Events).SkipLast(1),
+            e => Assert.True(e.Text!.Length >= new TokenBatchingOptions().MaxChars, "an instant model fills batches up to MaxChars"));
+        // The simulator stamps each chunk with its emit time; deltas carry the first chunk's stamp.
+        Assert.All(reviewerTokenMessages.SelectMany(m => m.Events), e => Assert.NotNull(e.ModelEmittedAtUs));
+    }
+
+    [Fact]
+    public async Task RunAsync_CompletedRun_HistoryReplaysWithoutNondeterminism()
+    {
+        WorkflowHandle<WriterReviewerWorkflow, string> handle = await fixture.StartRunAsync(Tenant, "Replay me.");
+        await handle.GetResultAsync();
+
+        WorkflowHistory history = await handle.FetchHistoryAsync();
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<WriterReviewerWorkflow>());
+        WorkflowReplayResult replay = await replayer.ReplayWorkflowAsync(history, throwOnReplayFailure: false);
+        Assert.Null(replay.ReplayFailure);
+
+        // Refresh the checked-in history that guards the workflow against non-deterministic changes:
+        // RECORD_WORKFLOW_HISTORY=/path/to/tests/Workflows.Tests/Histories/writer-reviewer.json dotnet test ...
+        if (Environment.GetEnvironmentVariable("RECORD_WORKFLOW_HISTORY") is { Length: > 0 } path)
+        {
+            await File.WriteAllTextAsync(path, history.ToJson());
+        }
+    }
+
+    private static string RunIdOf(WorkflowHandle handle) => handle.Id[(handle.Id.LastIndexOf('/') + 1)..];
+}
