@@ -1,0 +1,24 @@
+using AgentOrchestrator.DevServer;
+using AgentOrchestrator.Gateway;
+using AgentOrchestrator.ModelSimulator;
+using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.Standalone;
+using AgentOrchestrator.Workers;
+
+// Everything in one process: dotnet run --project src/Standalone [--urls http://127.0.0.1:5000]
+var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddInMemoryCollection(EmbeddedDefaults.For(builder.Configuration));
+builder.Configuration.AddEnvironmentVariables().AddCommandLine(args); // user settings keep precedence over the defaults
+builder.AddServiceDefaults();
+builder.Services.AddTemporalDevServer();
+builder.Services.AddModelSimulator();
+builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
+builder.Services.AddAgentWorker(builder.Configuration);
+builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
+
+var app = builder.Build();
+app.MapModelSimulator();
+app.MapRunGateway();
+app.MapDefaultEndpoints();
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"AgentOrchestrator (embedded) is ready: open {app.Urls.First()}"));
+app.Run();
