@@ -345,7 +345,7 @@ internal sealed partial class WorkflowEngine
 
     /// <summary>
     /// A run that closes ends its unfinished updates: with continue-as-new the error is retryable so the
-    /// client re-sends to the new run; otherwise the client learns the workflow is gone.
+    /// client re-sends to the new run; accepted updates fail; otherwise the client learns the workflow is gone.
     /// </summary>
     private static void AbortOpenUpdates(WorkflowRun run, bool chainContinues)
     {
@@ -360,6 +360,20 @@ internal sealed partial class WorkflowEngine
             {
                 update.Aborted = new RpcException(new Status(StatusCode.Unavailable, "workflow operation can not be applied because workflow is closing"));
                 (retryOnNextRun ??= []).Add(update.UpdateId);
+            }
+            else if (update.Phase == UpdatePhase.Accepted)
+            {
+                // The client already saw it accepted, so it gets an update failure rather than NOT_FOUND (as the real server does).
+                update.Outcome = new Outcome
+                {
+                    Failure = new Temporalio.Api.Failure.V1.Failure
+                    {
+                        Message = "Workflow Update failed because the Workflow completed before the Update completed.",
+                        Source = "Server",
+                        ApplicationFailureInfo = new Temporalio.Api.Failure.V1.ApplicationFailureInfo { Type = "AcceptedUpdateCompletedWorkflow", NonRetryable = true },
+                    },
+                };
+                update.Phase = UpdatePhase.Completed;
             }
             else
             {
