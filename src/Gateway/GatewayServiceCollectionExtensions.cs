@@ -1,0 +1,132 @@
+using System.Text.Json.Serialization;
+using AgentOrchestrator.Gateway.Auth;
+using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.Gateway.Hubs;
+using AgentOrchestrator.Gateway.Page;
+using AgentOrchestrator.Gateway.Runs;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Temporalio.Client;
+
+namespace AgentOrchestrator.Gateway;
+
+/// <summary>Returned by <see cref="GatewayServiceCollectionExtensions.AddRunGateway"/> for follow-up configuration.</summary>
+public sealed class RunGatewayBuilder(IServiceCollection services)
+{
+    public IServiceCollection Services { get; } = services;
+
+    /// <summary>Allows another flow (a workflow type on the agents task queue) to be started through the API.</summary>
+    public RunGatewayBuilder AddFlow(string flow)
+    {
+        Services.Configure<GatewayOptions>(options => options.Flows.Add(flow));
+        return this;
+    }
+}
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>The authorization policy every gateway endpoint except the page and dev tokens requires.</summary>
+    public const string AuthorizationPolicy = "RunGateway";
+
+    /// <summary>
+    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal"), a lazily connecting Temporal client
+    /// (unless the host registered one), JWT bearer auth, SignalR, problem details and the in-memory event feed. The
+    /// bus consumer is added separately through <see cref="AddRunGatewayConsumers"/>.
+    /// </summary>
+    public static RunGatewayBuilder AddRunGateway(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RunEventTailOptions>().BindConfiguration(RunEventTailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayTemporalOptions>().BindConfiguration(GatewayTemporalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayAuthOptions>().BindConfiguration(GatewayAuthOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayAuthOptions>>(new GatewayAuthOptionsValidator(environment)));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ITemporalClient>(provider =>
+        {
+            var temporal = provider.GetRequiredService<IOptions<GatewayTemporalOptions>>().Value;
+            return TemporalClient.CreateLazy(new TemporalClientConnectOptions(temporal.Target)
+            {
+                Namespace = temporal.Namespace,
+                LoggerFactory = provider.GetRequiredService<ILoggerFactory>(),
+            });
+        });
+        services.TryAddSingleton<RunService>();
+        services.TryAddSingleton<RunRequestValidator>();
+        services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
+        services.TryAddSingleton<GatewaySigningKey>();
+        services.TryAddSingleton<DevTokenIssuer>();
+        services.AddHostedService<GatewayStartupLogger>();
+        services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal", tags: ["ready"]);
+
+        services.AddProblemDetails();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, ConfigureGatewayJwtBearer>());
+        services.AddAuthorizationBuilder().AddPolicy(AuthorizationPolicy, policy => policy
+            .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(TenantIds.TenantClaim));
+        services.AddSignalR().AddJsonProtocol(json =>
+            json.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
+        // SignalR's default 32 KB message limit would close the connection on a StartRun with a long (valid or too
+        // long) input instead of answering it; room for the longest input, fully JSON-escaped, plus framing.
+        services.AddOptions<HubOptions>().Configure<IOptions<GatewayOptions>>((hub, gateway) =>
+            hub.MaximumReceiveMessageSize = Math.Max(hub.MaximumReceiveMessageSize ?? 0, ((long)gateway.Value.MaxInputLength * 6) + 4096));
+        return new RunGatewayBuilder(services);
+    }
+
+    /// <summary>The gateway's bus consumer; pass to ServiceDefaults' AddMessageBus(configuration, bus => ...).</summary>
+    public static void AddRunGatewayConsumers(this IBusRegistrationConfigurator bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.AddConsumer<RunEventsPublishedConsumer, RunEventsPublishedConsumerDefinition>();
+    }
+
+    /// <summary>
+    /// /v1/runs, /hubs/runs, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens (otherwise that
+    /// path is not mapped and answers 404).
+    /// </summary>
+    public static IEndpointRouteBuilder MapRunGateway(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapRunEndpoints(AuthorizationPolicy);
+        endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
+        if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
+        {
+            endpoints.MapDevTokenEndpoint();
+        }
+        endpoints.MapRunPage();
+        return endpoints;
+    }
+
+    private sealed class GatewayStartupLogger(IOptions<GatewayTemporalOptions> temporal, IOptions<GatewayAuthOptions> auth,
+        GatewaySigningKey signingKey, ILogger<GatewayStartupLogger> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GatewayLog.TemporalTarget(logger, temporal.Value.Target, temporal.Value.Namespace);
+            var keySource = signingKey.Key is null ? "none" : signingKey.IsGenerated ? "generated per process" : "configured";
+            var devTokens = signingKey.DevTokensEnabled ? "enabled" : "disabled";
+            var authority = auth.Value.Authority?.ToString() ?? "none";
+            GatewayLog.AuthChoice(logger, devTokens, keySource, authority);
+            if (signingKey.IsGenerated)
+            {
+                GatewayLog.GeneratedSigningKey(logger);
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

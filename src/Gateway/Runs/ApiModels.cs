@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AgentOrchestrator.Gateway.Runs;
+
+public sealed record CreateRunRequest
+{
+    public string? Flow { get; init; }
+
+    public string? Input { get; init; }
+}
+
+public sealed record CreateRunResponse(string RunId);
+
+public sealed record RunStatusResponse
+{
+    public required string RunId { get; init; }
+
+    public required string Flow { get; init; }
+
+    /// <summary>running, completed, failed, canceled, terminated or timed_out.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The workflow's result as it returned it (a JSON string for text flows); only when completed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? Result { get; init; }
+}
+
+public sealed record DevTokenRequest
+{
+    public string? Tenant { get; init; }
+
+    public string? Subject { get; init; }
+}
+
+public sealed record DevTokenResponse(string Token);
+
+/// <summary>
+/// Request bodies are strict: an unknown property is a 400, so a typo ("inpt") or a field this version does not
+/// support is reported instead of silently ignored.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(DevTokenRequest))]
+internal sealed partial class GatewayRequestJsonContext : JsonSerializerContext;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CreateRunResponse))]
+[JsonSerializable(typeof(RunStatusResponse))]
+[JsonSerializable(typeof(DevTokenResponse))]
+internal sealed partial class GatewayResponseJsonContext : JsonSerializerContext;
