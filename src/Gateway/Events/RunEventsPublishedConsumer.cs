@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using AgentOrchestrator.Contracts;
 using MassTransit;
 
@@ -17,13 +15,11 @@ public sealed class RunEventsPublishedConsumer(IRunEventFeed feed) : IConsumer<R
 
 /// <summary>
 /// Every gateway instance needs every run's events (its subscribers may be on any run), so each instance gets its
-/// own temporary queue (fan-out) instead of competing on a shared one. Messages of one run are consumed one at a time
-/// in arrival order (partitioned by run id); different runs proceed concurrently.
+/// own temporary queue (fan-out) instead of competing on a shared one. Messages are consumed one at a time, in the
+/// order the broker holds them (the realtime-delivery work replaces this with reordering by event sequence).
 /// </summary>
 public sealed class RunEventsPublishedConsumerDefinition : ConsumerDefinition<RunEventsPublishedConsumer>
 {
-    private const int Partitions = 16;
-
     public RunEventsPublishedConsumerDefinition()
     {
         Endpoint(endpoint =>
@@ -31,14 +27,9 @@ public sealed class RunEventsPublishedConsumerDefinition : ConsumerDefinition<Ru
             endpoint.Name = "gateway-run-events";
             endpoint.InstanceId = "-" + Guid.NewGuid().ToString("N")[..12];
             endpoint.Temporary = true;
+            // One message at a time keeps the broker's (per-publisher) order: concurrent consumers, even partitioned
+            // by run, may hand two deliveries of one run to the feed in either order.
+            endpoint.ConcurrentMessageLimit = 1;
         });
     }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<RunEventsPublishedConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        consumerConfigurator.Message<RunEventsPublished>(message => message.UsePartitioner(Partitions, consume => PartitionKey(consume.Message.RunId)));
-    }
-
-    private static Guid PartitionKey(string runId) => new(SHA256.HashData(Encoding.UTF8.GetBytes(runId)).AsSpan(0, 16));
 }

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AgentOrchestrator.EndToEnd.Tests;
+
+/// <summary>
+/// One of the project's deployables running as its own process, started from its build output with the
+/// same configuration keys an operator would set. Output is kept for failure messages.
+/// </summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<string> _readyLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _readyMarker;
+
+    private ServiceProcess(string name, Process process, string readyMarker)
+    {
+        Name = name;
+        _process = process;
+        _readyMarker = readyMarker;
+    }
+
+    public string Name { get; }
+
+    public string Output => string.Join(Environment.NewLine, _output);
+
+    /// <summary>Starts src/&lt;project&gt;'s built assembly with the given arguments and environment.</summary>
+    public static ServiceProcess Start(string project, IEnumerable<string> arguments, IDictionary<string, string> environment, string readyMarker)
+    {
+        var dll = BuildOutput.AssemblyOf(project);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var service = new ServiceProcess(project, process, readyMarker);
+        process.OutputDataReceived += (_, e) => service.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => service.OnLine(e.Data);
+        process.Exited += (_, _) => service._readyLine.TrySetException(new InvalidOperationException($"{project} exited early:\n{service.Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        if (line.Contains(_readyMarker, StringComparison.Ordinal))
+        {
+            _readyLine.TrySetResult(line);
+        }
+    }
+
+    /// <summary>Waits for the line that says the service accepts work.</summary>
+    public async Task<string> WaitReadyAsync()
+    {
+        try
+        {
+            return await _readyLine.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name} did not report '{_readyMarker}' in time:\n{Output}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Finds a deployable's built assembly next to this test assembly's build output.</summary>
+internal static class BuildOutput
+{
+    public static string AssemblyOf(string project)
+    {
+        var testDirectory = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var configuration = new DirectoryInfo(testDirectory).Name.StartsWith("net", StringComparison.Ordinal)
+            ? new DirectoryInfo(testDirectory).Parent!.Name   // classic layout: tests/X/bin/<Configuration>/net10.0
+            : new DirectoryInfo(testDirectory).Name;          // artifacts layout: artifacts/bin/X/<configuration>
+        var candidates = new[]
+        {
+            Path.Combine(RepositoryRoot(), "src", project, "bin", configuration, "net10.0", $"AgentOrchestrator.{project}.dll"),
+            Path.Combine(new DirectoryInfo(testDirectory).Parent!.Parent!.FullName, project, configuration, $"AgentOrchestrator.{project}.dll"),
+        };
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"AgentOrchestrator.{project}.dll is not built; build the solution first (tried: {string.Join(", ", candidates)})");
+    }
+
+    public static string RepositoryRoot() =>
+        typeof(BuildOutput).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "RepositoryRoot").Value!;
+}
