@@ -341,7 +341,10 @@ internal sealed partial class WorkflowEngine
                 notification.ChildWorkflowExecutionCompletedEventAttributes = new ChildWorkflowExecutionCompletedEventAttributes
                 {
                     Result = closeEvent.WorkflowExecutionCompletedEventAttributes.Result,
-                    Namespace = ns, WorkflowExecution = execution, WorkflowType = type, InitiatedEventId = initiatedEventId,
+                    Namespace = ns,
+                    WorkflowExecution = execution,
+                    WorkflowType = type,
+                    InitiatedEventId = initiatedEventId,
                 };
                 break;
             case EventType.WorkflowExecutionFailed:
@@ -350,7 +353,10 @@ internal sealed partial class WorkflowEngine
                 {
                     Failure = closeEvent.WorkflowExecutionFailedEventAttributes.Failure,
                     RetryState = closeEvent.WorkflowExecutionFailedEventAttributes.RetryState,
-                    Namespace = ns, WorkflowExecution = execution, WorkflowType = type, InitiatedEventId = initiatedEventId,
+                    Namespace = ns,
+                    WorkflowExecution = execution,
+                    WorkflowType = type,
+                    InitiatedEventId = initiatedEventId,
                 };
                 break;
             case EventType.WorkflowExecutionCanceled:
@@ -358,7 +364,10 @@ internal sealed partial class WorkflowEngine
                 notification.ChildWorkflowExecutionCanceledEventAttributes = new ChildWorkflowExecutionCanceledEventAttributes
                 {
                     Details = closeEvent.WorkflowExecutionCanceledEventAttributes.Details,
-                    Namespace = ns, WorkflowExecution = execution, WorkflowType = type, InitiatedEventId = initiatedEventId,
+                    Namespace = ns,
+                    WorkflowExecution = execution,
+                    WorkflowType = type,
+                    InitiatedEventId = initiatedEventId,
                 };
                 break;
             case EventType.WorkflowExecutionTimedOut:
@@ -366,14 +375,20 @@ internal sealed partial class WorkflowEngine
                 notification.ChildWorkflowExecutionTimedOutEventAttributes = new ChildWorkflowExecutionTimedOutEventAttributes
                 {
                     RetryState = closeEvent.WorkflowExecutionTimedOutEventAttributes.RetryState,
-                    Namespace = ns, WorkflowExecution = execution, WorkflowType = type, InitiatedEventId = initiatedEventId,
+                    Namespace = ns,
+                    WorkflowExecution = execution,
+                    WorkflowType = type,
+                    InitiatedEventId = initiatedEventId,
                 };
                 break;
             case EventType.WorkflowExecutionTerminated:
                 notification = NewEvent(EventType.ChildWorkflowExecutionTerminated);
                 notification.ChildWorkflowExecutionTerminatedEventAttributes = new ChildWorkflowExecutionTerminatedEventAttributes
                 {
-                    Namespace = ns, WorkflowExecution = execution, WorkflowType = type, InitiatedEventId = initiatedEventId,
+                    Namespace = ns,
+                    WorkflowExecution = execution,
+                    WorkflowType = type,
+                    InitiatedEventId = initiatedEventId,
                 };
                 break;
             default:
@@ -450,7 +465,10 @@ internal sealed partial class WorkflowEngine
                     result = NewEvent(EventType.ExternalWorkflowExecutionSignaled);
                     result.ExternalWorkflowExecutionSignaledEventAttributes = new ExternalWorkflowExecutionSignaledEventAttributes
                     {
-                        InitiatedEventId = initiatedEventId, Namespace = ns, WorkflowExecution = command.Execution, Control = command.Control,
+                        InitiatedEventId = initiatedEventId,
+                        Namespace = ns,
+                        WorkflowExecution = command.Execution,
+                        Control = command.Control,
                     };
                 }
                 else
@@ -459,7 +477,10 @@ internal sealed partial class WorkflowEngine
                     result.SignalExternalWorkflowExecutionFailedEventAttributes = new SignalExternalWorkflowExecutionFailedEventAttributes
                     {
                         Cause = SignalExternalWorkflowExecutionFailedCause.ExternalWorkflowExecutionNotFound,
-                        InitiatedEventId = initiatedEventId, Namespace = ns, WorkflowExecution = command.Execution, Control = command.Control,
+                        InitiatedEventId = initiatedEventId,
+                        Namespace = ns,
+                        WorkflowExecution = command.Execution,
+                        Control = command.Control,
                     };
                 }
                 AddExternalEvent(r, result);
@@ -505,7 +526,9 @@ internal sealed partial class WorkflowEngine
                     result = NewEvent(EventType.ExternalWorkflowExecutionCancelRequested);
                     result.ExternalWorkflowExecutionCancelRequestedEventAttributes = new ExternalWorkflowExecutionCancelRequestedEventAttributes
                     {
-                        InitiatedEventId = initiatedEventId, Namespace = ns, WorkflowExecution = execution,
+                        InitiatedEventId = initiatedEventId,
+                        Namespace = ns,
+                        WorkflowExecution = execution,
                     };
                 }
                 else
@@ -514,7 +537,10 @@ internal sealed partial class WorkflowEngine
                     result.RequestCancelExternalWorkflowExecutionFailedEventAttributes = new RequestCancelExternalWorkflowExecutionFailedEventAttributes
                     {
                         Cause = CancelExternalWorkflowExecutionFailedCause.ExternalWorkflowExecutionNotFound,
-                        InitiatedEventId = initiatedEventId, Namespace = ns, WorkflowExecution = execution, Control = command.Control,
+                        InitiatedEventId = initiatedEventId,
+                        Namespace = ns,
+                        WorkflowExecution = execution,
+                        Control = command.Control,
                     };
                 }
                 AddExternalEvent(r, result);
