@@ -14,8 +14,11 @@ internal static class BenchCommand
             case "devserver":
                 await DevServerThroughput.RunAsync(workflows);
                 return 0;
+            case "token-latency":
+                await TokenLatency.RunAsync(smoke ? [1] : [1, 50], includeDistributed: !args.Contains("--embedded-only"));
+                return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown scenario '{scenario}' (known: devserver)");
+                await Console.Error.WriteLineAsync($"unknown scenario '{scenario}' (known: devserver, token-latency)");
                 return 2;
         }
     }

@@ -63,6 +63,13 @@ public static class ServiceDefaultsExtensions
                 bus.UsingInMemory((context, memory) => memory.ConfigureEndpoints(context));
             }
         });
+        // Start-up completes only once the bus is connected and its queues are bound, so nothing published
+        // right after start is dropped for want of a binding; an unreachable broker fails start-up clearly.
+        services.AddOptions<MassTransitHostOptions>().Configure(host =>
+        {
+            host.WaitUntilStarted = true;
+            host.StartTimeout = TimeSpan.FromSeconds(60);
+        });
         services.AddHostedService<BusChoiceLogger>();
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentOrchestrator.TestSupport;
 using Microsoft.Playwright;
 
 namespace AgentOrchestrator.EndToEnd.Tests;
@@ -7,23 +8,17 @@ namespace AgentOrchestrator.EndToEnd.Tests;
 /// <summary>A person on the embedded page, in headless Debian Chromium driven by Playwright.</summary>
 public sealed class BrowserTests : IAsyncLifetime
 {
-    private ServiceProcess? _standalone;
-    private Uri _gateway = null!;
+    private EmbeddedDeployment? _deployment;
 
-    public async Task InitializeAsync()
-    {
-        _gateway = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
-        _standalone = ServiceProcess.Start("Standalone",
-            ["--urls", _gateway.ToString().TrimEnd('/'), "--DevServer:Port", ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            new Dictionary<string, string>(), readyMarker: "is ready");
-        await _standalone.WaitReadyAsync();
-    }
+    private Uri Gateway => _deployment!.Gateway;
+
+    public async Task InitializeAsync() => _deployment = await EmbeddedDeployment.StartAsync();
 
     public async Task DisposeAsync()
     {
-        if (_standalone is not null)
+        if (_deployment is not null)
         {
-            await _standalone.DisposeAsync();
+            await _deployment.DisposeAsync();
         }
     }
 
@@ -38,7 +33,7 @@ public sealed class BrowserTests : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_gateway.ToString());
+        await page.GotoAsync(Gateway.ToString());
 
         await page.FillAsync("#prompt", "Why do agent workflows need durable execution?");
         await page.ClickAsync("#start");
@@ -60,7 +55,7 @@ public sealed class BrowserTests : IAsyncLifetime
 
         var runId = await page.TextContentAsync("#run-id");
         var shownResult = await page.TextContentAsync("#result");
-        using var http = new HttpClient { BaseAddress = _gateway };
+        using var http = new HttpClient { BaseAddress = Gateway };
         using var tokenResponse = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant = await page.InputValueAsync("#tenant"), subject = "checker" });
         var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);

@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AgentOrchestrator.EndToEnd.Tests;
+namespace AgentOrchestrator.TestSupport;
 
 /// <summary>
 /// One of the project's deployables running as its own process, started from its build output with the
 /// same configuration keys an operator would set. Output is kept for failure messages.
 /// </summary>
-internal sealed class ServiceProcess : IAsyncDisposable
+public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
@@ -105,7 +105,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 }
 
 /// <summary>Finds a deployable's built assembly next to this test assembly's build output.</summary>
-internal static class BuildOutput
+public static class BuildOutput
 {
     public static string AssemblyOf(string project)
     {
