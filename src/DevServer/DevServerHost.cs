@@ -46,8 +46,9 @@ public sealed class DevServerHost : IAsyncDisposable
         {
             kestrel.Listen(IPAddress.Parse(options.Ip), options.Port, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageSize;
-            // Workers keep many long polls open on one connection.
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            // A client multiplexes every call on one connection, and each GetResult or task poll holds a stream for
+            // up to a minute: a low limit would queue calls behind idle long polls (Kestrel's default is 100).
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 100_000;
         });
         if (timeProvider is not null)
         {
