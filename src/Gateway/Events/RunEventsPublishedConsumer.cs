@@ -30,6 +30,9 @@ public sealed class RunEventsPublishedConsumerDefinition : ConsumerDefinition<Ru
             // One message at a time keeps the broker's (per-publisher) order: concurrent consumers, even partitioned
             // by run, may hand two deliveries of one run to the feed in either order.
             endpoint.ConcurrentMessageLimit = 1;
+            // Deliveries are still handled one by one, but the broker keeps a window in flight instead of waiting a
+            // round trip per message, so one consumer keeps up with many streams.
+            endpoint.PrefetchCount = 512;
         });
     }
 }
