@@ -151,6 +151,12 @@ internal sealed partial class WorkflowEngine
                             Reject(WorkflowTaskFailedCause.BadStartTimerAttributes, "TimerId and a positive StartToFireTimeout are required");
                         }
                         break;
+                    case CommandType.CancelTimer:
+                        if (command.CancelTimerCommandAttributes is not { } cancel || !IsKnownTimer(cancel.TimerId))
+                        {
+                            Reject(WorkflowTaskFailedCause.BadCancelTimerAttributes, "CancelTimer names a timer that is not pending");
+                        }
+                        break;
                     case CommandType.StartChildWorkflowExecution:
                         var child = command.StartChildWorkflowExecutionCommandAttributes;
                         if (child is null || string.IsNullOrEmpty(child.WorkflowId) || string.IsNullOrEmpty(child.WorkflowType?.Name))
@@ -169,6 +175,23 @@ internal sealed partial class WorkflowEngine
                         break;
                 }
             }
+        }
+
+        /// <summary>A timer can be cancelled while pending, after firing during this task, or when started earlier in this batch.</summary>
+        private bool IsKnownTimer(string timerId)
+        {
+            if (run.Timers.ContainsKey(timerId) || run.Buffer.Exists(e => e.EventType == EventType.TimerFired && e.TimerFiredEventAttributes.TimerId == timerId))
+            {
+                return true;
+            }
+            foreach (var command in request.Commands)
+            {
+                if (command.CommandType == CommandType.StartTimer && command.StartTimerCommandAttributes.TimerId == timerId)
+                {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private static TimeSpan Positive(Duration? duration)

@@ -10,6 +10,7 @@ using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -257,7 +258,24 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
         }
     }
 
-    private static List<EventType> Types(WorkflowHistory history) => history.Events.Select(e => e.EventType).ToList();
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static Task WaitForActivityStartedAsync(string workflowId) =>
+        Eventually.TrueAsync(() => ActivityStarted.ContainsKey(workflowId), TimeSpan.FromSeconds(60), "activity started");
+
+    /// <summary>
+    /// Starts <see cref="CancelActivityWorkflow"/> on its heartbeating activity, waits for the activity to start,
+    /// then has the workflow cancel it and waits for ActivityTaskCancelRequested.
+    /// </summary>
+    private static async Task<WorkflowHandle<CancelActivityWorkflow, string>> StartAndRequestHeartbeatCancelAsync(
+        TemporalClient client, string workflowId, string taskQueue, bool failOnCancel)
+    {
+        var handle = await client.StartWorkflowAsync((CancelActivityWorkflow wf) => wf.RunAsync(null, failOnCancel), new WorkflowOptions(workflowId, taskQueue));
+        await WaitForActivityStartedAsync(workflowId);
+        await handle.SignalAsync(wf => wf.CancelActivityAsync());
+        await WaitForEventAsync(handle, EventType.ActivityTaskCancelRequested, TimeSpan.FromSeconds(60), "ActivityTaskCancelRequested");
+        return handle;
+    }
 
     [Fact]
     public async Task CancelHeartbeatingActivity_WaitCancellationCompleted_ResolvesOnlyAfterActivityTaskCanceled()
@@ -268,23 +286,18 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             .AddWorkflow<CancelActivityWorkflow>()
             .AddActivity(Activities.HeartbeatUntilCancelledAsync));
         var id = $"wf-{Guid.NewGuid()}";
-        HeartbeatNow[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ReleaseCancellation[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        HeartbeatNow[id] = NewSignal();
+        ReleaseCancellation[id] = NewSignal();
         try
         {
-            var handle = await client.StartWorkflowAsync((CancelActivityWorkflow wf) => wf.RunAsync(null, false), new WorkflowOptions(id, taskQueue));
-            await Eventually.TrueAsync(() => ActivityStarted.ContainsKey(id), TimeSpan.FromSeconds(60), "activity started");
-
-            await handle.SignalAsync(wf => wf.CancelActivityAsync());
-            await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.ActivityTaskCancelRequested),
-                TimeSpan.FromSeconds(60), "ActivityTaskCancelRequested");
+            var handle = await StartAndRequestHeartbeatCancelAsync(client, id, taskQueue, failOnCancel: false);
             // The first heartbeat after the request learns of it.
             HeartbeatNow[id].SetResult();
             await Eventually.TrueAsync(() => CancelReasons.ContainsKey(id), TimeSpan.FromSeconds(60), "activity cancelled through its heartbeat");
             Assert.Equal(ActivityCancelReason.CancelRequested, CancelReasons[id]);
 
             // While the activity has not reported its cancellation, the workflow is still waiting.
-            var midway = Types(await handle.FetchHistoryAsync());
+            var midway = EventTypes(await handle.FetchHistoryAsync());
             Assert.DoesNotContain(EventType.ActivityTaskCanceled, midway);
             Assert.DoesNotContain(EventType.ActivityTaskStarted, midway);
             Assert.Equal(EventType.ActivityTaskCancelRequested, midway[^1]);
@@ -296,14 +309,14 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             var history = await handle.FetchHistoryAsync();
             Assert.Equal(
                 [
-                    EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    .. FirstWorkflowTask,
                     EventType.ActivityTaskScheduled,
-                    EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                     EventType.ActivityTaskCancelRequested,
                     EventType.ActivityTaskStarted, EventType.ActivityTaskCanceled,
-                    EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                    .. CompletingWorkflowTask,
                 ],
-                Types(history));
+                EventTypes(history));
             var events = history.Events.ToList();
             Assert.Equal(9, events[9].ActivityTaskCancelRequestedEventAttributes.WorkflowTaskCompletedEventId);
             Assert.Equal(5, events[9].ActivityTaskCancelRequestedEventAttributes.ScheduledEventId);
@@ -330,16 +343,12 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             .AddWorkflow<CancelActivityWorkflow>()
             .AddActivity(Activities.HeartbeatUntilCancelledAsync));
         var id = $"wf-{Guid.NewGuid()}";
-        HeartbeatNow[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ReleaseCancellation[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        HeartbeatNow[id] = NewSignal();
+        ReleaseCancellation[id] = NewSignal();
         ReleaseCancellation[id].SetResult();
         try
         {
-            var handle = await client.StartWorkflowAsync((CancelActivityWorkflow wf) => wf.RunAsync(null, true), new WorkflowOptions(id, taskQueue));
-            await Eventually.TrueAsync(() => ActivityStarted.ContainsKey(id), TimeSpan.FromSeconds(60), "activity started");
-            await handle.SignalAsync(wf => wf.CancelActivityAsync());
-            await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.ActivityTaskCancelRequested),
-                TimeSpan.FromSeconds(60), "ActivityTaskCancelRequested");
+            var handle = await StartAndRequestHeartbeatCancelAsync(client, id, taskQueue, failOnCancel: true);
             HeartbeatNow[id].SetResult();
 
             // A failure after the cancel request ends the activity (retry state CANCEL_REQUESTED), despite attempts left.
@@ -368,16 +377,16 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             .AddWorkflow<CancelIgnoredWorkflow>()
             .AddActivity(Activities.StallIgnoringCancelAsync));
         var id = $"wf-{Guid.NewGuid()}";
-        ReleaseStall[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ReleaseStall[id] = NewSignal();
         try
         {
             var handle = await client.StartWorkflowAsync((CancelIgnoredWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
-            await Eventually.TrueAsync(() => ActivityStarted.ContainsKey(id), TimeSpan.FromSeconds(60), "activity started");
+            await WaitForActivityStartedAsync(id);
             await handle.SignalAsync(wf => wf.CancelActivityAsync());
 
             Assert.Equal($"{RetryState.CancelRequested}/{TimeoutType.ScheduleToClose}", await handle.GetResultAsync());
             var history = await handle.FetchHistoryAsync();
-            var types = Types(history);
+            var types = EventTypes(history);
             Assert.True(types.IndexOf(EventType.ActivityTaskCancelRequested) < types.IndexOf(EventType.ActivityTaskTimedOut));
             var timedOut = Assert.Single(history.Events, e => e.EventType == EventType.ActivityTaskTimedOut).ActivityTaskTimedOutEventAttributes;
             Assert.Equal(RetryState.CancelRequested, timedOut.RetryState);
@@ -405,12 +414,12 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             .AddWorkflow<CancelRacesCompletionWorkflow>()
             .AddActivity(Activities.StallUntilReleasedAsync));
         var id = $"wf-{Guid.NewGuid()}";
-        ReleaseStall[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ReleaseStall[id] = NewSignal();
         WorkflowTaskGate.Arm(id);
         try
         {
             var handle = await client.StartWorkflowAsync((CancelRacesCompletionWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
-            await Eventually.TrueAsync(() => ActivityStarted.ContainsKey(id), TimeSpan.FromSeconds(60), "activity started");
+            await WaitForActivityStartedAsync(id);
             await handle.SignalAsync(wf => wf.CancelActivityAsync());
             await WorkflowTaskGate.WaitEnteredAsync(id);
             ReleaseStall[id].SetResult();
@@ -421,13 +430,13 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
             var history = await handle.FetchHistoryAsync();
             Assert.Equal(
                 [
-                    EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    .. FirstWorkflowTask,
                     EventType.ActivityTaskScheduled,
-                    EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                     EventType.ActivityTaskCancelRequested, EventType.ActivityTaskStarted, EventType.ActivityTaskCompleted,
-                    EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                    .. CompletingWorkflowTask,
                 ],
-                Types(history));
+                EventTypes(history));
             var events = history.Events.ToList();
             Assert.Equal(5, events[9].ActivityTaskCancelRequestedEventAttributes.ScheduledEventId);
             Assert.Equal(11, events[11].ActivityTaskCompletedEventAttributes.StartedEventId);
@@ -457,7 +466,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
         Assert.Equal(1, LastAttempt[id]);
 
         var history = await handle.FetchHistoryAsync();
-        var types = Types(history);
+        var types = EventTypes(history);
         Assert.DoesNotContain(EventType.ActivityTaskStarted, types);
         var requested = Assert.Single(history.Events, e => e.EventType == EventType.ActivityTaskCancelRequested);
         var canceled = Assert.Single(history.Events, e => e.EventType == EventType.ActivityTaskCanceled);
@@ -476,8 +485,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<CancelActivityWorkflow>());
         var handle = await client.StartWorkflowAsync((CancelActivityWorkflow wf) => wf.RunAsync(activityQueue, false),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.ActivityTaskScheduled),
-            TimeSpan.FromSeconds(60), "ActivityTaskScheduled");
+        await WaitForEventAsync(handle, EventType.ActivityTaskScheduled, TimeSpan.FromSeconds(60), "ActivityTaskScheduled");
 
         await handle.SignalAsync(wf => wf.CancelActivityAsync());
         Assert.Equal("cancelled", await handle.GetResultAsync());
@@ -485,13 +493,13 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.ActivityTaskScheduled,
-                EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                 EventType.ActivityTaskCancelRequested, EventType.ActivityTaskCanceled,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                .. CompletingWorkflowTask,
             ],
-            Types(history));
+            EventTypes(history));
         var events = history.Events.ToList();
         Assert.Equal(5, events[9].ActivityTaskCancelRequestedEventAttributes.ScheduledEventId);
         var canceled = events[10].ActivityTaskCanceledEventAttributes;

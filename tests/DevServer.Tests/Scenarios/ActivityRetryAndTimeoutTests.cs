@@ -11,6 +11,7 @@ using Temporalio.Converters;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -228,8 +229,6 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         return (client, taskQueue, WorkerScope.Start(client, options));
     }
 
-    private static List<EventType> Types(WorkflowHistory history) => history.Events.Select(e => e.EventType).ToList();
-
     private static HistoryEvent Single(WorkflowHistory history, EventType type) => Assert.Single(history.Events, e => e.EventType == type);
 
     [Fact]
@@ -254,11 +253,11 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.ActivityTaskScheduled, EventType.ActivityTaskStarted, EventType.ActivityTaskCompleted,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                .. CompletingWorkflowTask,
             ],
-            Types(history));
+            EventTypes(history));
         var scheduled = Single(history, EventType.ActivityTaskScheduled);
         var started = Single(history, EventType.ActivityTaskStarted);
         var completed = Single(history, EventType.ActivityTaskCompleted);
@@ -334,8 +333,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         var handle = await client.StartWorkflowAsync((StartToCloseWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
 
         // The server times the attempt out and tells the workflow.
-        await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.ActivityTaskTimedOut),
-            TimeSpan.FromSeconds(60), "ActivityTaskTimedOut");
+        await WaitForEventAsync(handle, EventType.ActivityTaskTimedOut, TimeSpan.FromSeconds(60), "ActivityTaskTimedOut");
         // Core gives up on the attempt 5 s after the server should have, cancels it and reports RespondActivityTaskCanceled.
         await Eventually.TrueAsync(() => SawCancellation.ContainsKey(id), TimeSpan.FromSeconds(60), "worker-side cancellation of the stalled attempt");
         // That report (sent here again with the attempt's own token) is refused: the attempt is over and no cancel was requested.
@@ -349,13 +347,13 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.ActivityTaskScheduled, EventType.ActivityTaskStarted, EventType.ActivityTaskTimedOut,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
-                EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. WorkflowTask,
+                EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                 EventType.WorkflowExecutionCompleted,
             ],
-            Types(history));
+            EventTypes(history));
         var started = Single(history, EventType.ActivityTaskStarted);
         var timedOut = Single(history, EventType.ActivityTaskTimedOut).ActivityTaskTimedOutEventAttributes;
         Assert.Equal(TimeoutType.StartToClose, timedOut.Failure.TimeoutFailureInfo.TimeoutType);
@@ -451,11 +449,11 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.ActivityTaskScheduled, EventType.ActivityTaskTimedOut,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionFailed,
+                .. WorkflowTask, EventType.WorkflowExecutionFailed,
             ],
-            Types(history));
+            EventTypes(history));
         var timedOut = Single(history, EventType.ActivityTaskTimedOut).ActivityTaskTimedOutEventAttributes;
         Assert.Equal(5, timedOut.ScheduledEventId);
         Assert.Equal(0, timedOut.StartedEventId);

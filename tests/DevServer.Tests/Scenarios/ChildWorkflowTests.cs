@@ -6,6 +6,7 @@ using Temporalio.Worker;
 using Temporalio.Workflows;
 using ApiParentClosePolicy = Temporalio.Api.Enums.V1.ParentClosePolicy;
 using ParentClosePolicy = Temporalio.Workflows.ParentClosePolicy;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -184,7 +185,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("complete", childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var parent = await StartParentAsync(client, taskQueue, "complete", childId);
         Assert.Equal("child says hi", await parent.GetResultAsync());
 
         var history = await parent.FetchHistoryAsync();
@@ -222,7 +223,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("fail", childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var parent = await StartParentAsync(client, taskQueue, "fail", childId);
         Assert.Equal($"child failed: {childId} ChildError child went wrong", await parent.GetResultAsync());
 
         var history = await parent.FetchHistoryAsync();
@@ -246,7 +247,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
         var occupant = await client.StartWorkflowAsync((ChildWorkflow wf) => wf.RunAsync("wait"), new WorkflowOptions(childId, taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("already-started", childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var parent = await StartParentAsync(client, taskQueue, "already-started", childId);
         Assert.Equal($"already started: {childId} ChildWorkflow", await parent.GetResultAsync());
 
         var history = await parent.FetchHistoryAsync();
@@ -273,11 +274,11 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("cancel", childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var parent = await StartParentAsync(client, taskQueue, "cancel", childId);
         Assert.Equal($"child cancelled: {childId}", await parent.GetResultAsync());
 
         var history = await parent.FetchHistoryAsync();
-        var types = history.Events.Select(e => e.EventType).ToList();
+        var types = EventTypes(history);
         var started = Assert.Single(history.Events, e => e.EventType == EventType.ChildWorkflowExecutionStarted);
         var cancelInitiated = Assert.Single(history.Events, e => e.EventType == EventType.RequestCancelExternalWorkflowExecutionInitiated);
         var cancelRequested = Assert.Single(history.Events, e => e.EventType == EventType.ExternalWorkflowExecutionCancelRequested);
@@ -304,9 +305,8 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var taskQueue = $"tq-{Guid.NewGuid()}";
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
-        var parent = await client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("terminated", childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => (await parent.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.ChildWorkflowExecutionStarted),
-            TimeSpan.FromSeconds(30), "child never started");
+        var parent = await StartParentAsync(client, taskQueue, "terminated", childId);
+        await WaitForEventAsync(parent, EventType.ChildWorkflowExecutionStarted, TimeSpan.FromSeconds(30), "child never started");
 
         await client.GetWorkflowHandle(childId).TerminateAsync("child stopped by test");
 
@@ -369,8 +369,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var abandonChild = $"child-a-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ClosingParentWorkflow wf) => wf.RunAsync(terminateChild, abandonChild), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await WaitForChildrenStartedAsync(parent);
+        var parent = await StartClosingParentWithChildrenAsync(client, taskQueue, terminateChild, abandonChild);
         await parent.TerminateAsync("parent stopped by test");
 
         var parentError = await Assert.ThrowsAsync<WorkflowFailedException>(() => parent.GetResultAsync());
@@ -388,8 +387,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         var abandonChild = $"child-a-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
-        var parent = await client.StartWorkflowAsync((ClosingParentWorkflow wf) => wf.RunAsync(terminateChild, abandonChild), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await WaitForChildrenStartedAsync(parent);
+        var parent = await StartClosingParentWithChildrenAsync(client, taskQueue, terminateChild, abandonChild);
         await parent.SignalAsync(wf => wf.FinishAsync());
 
         Assert.Equal("parent done", await parent.GetResultAsync());
@@ -416,6 +414,18 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
         Assert.Equal(EventType.WorkflowExecutionContinuedAsNew, firstRun.Events.Last().EventType);
         await Replay.AssertDeterministicAsync(firstRun, typeof(ContinuingParentWorkflow));
         await Replay.AssertDeterministicAsync(await client.GetWorkflowHandle(parent.Id).FetchHistoryAsync(), typeof(ContinuingParentWorkflow));
+    }
+
+    private static Task<WorkflowHandle<ParentWorkflow, string>> StartParentAsync(TemporalClient client, string taskQueue, string scenario, string childId) =>
+        client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync(scenario, childId), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+
+    /// <summary>Starts <see cref="ClosingParentWorkflow"/> and waits until all its children have started.</summary>
+    private static async Task<WorkflowHandle<ClosingParentWorkflow, string>> StartClosingParentWithChildrenAsync(
+        TemporalClient client, string taskQueue, string terminateChild, string abandonChild)
+    {
+        var parent = await client.StartWorkflowAsync((ClosingParentWorkflow wf) => wf.RunAsync(terminateChild, abandonChild), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await WaitForChildrenStartedAsync(parent);
+        return parent;
     }
 
     private static Task WaitForChildrenStartedAsync(WorkflowHandle parent) =>

@@ -385,8 +385,8 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     public async Task GetResultAsync_WaitLongerThanServerLongPollHold_KeepsPollingUntilResult()
     {
         // With a 2 s hold the 8 s wait spans several empty history long-poll rounds.
-        await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0, MaxLongPollWait = TimeSpan.FromSeconds(2) });
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(host.Target) { Namespace = "default" });
+        await using var host = await ScenarioHelpers.StartShortLongPollServerAsync();
+        var client = await ScenarioHelpers.ConnectAsync(host);
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SleepingWorkflow>());
 

@@ -7,6 +7,7 @@ using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -76,11 +77,11 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = maxCachedWorkflows }.AddWorkflow<QueryWorkflow>());
 
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "first task never completed");
+        var handle = await StartQueryWorkflowAsync(client, taskQueue);
+        await WaitUntilIdleAsync(handle, "first task never completed");
         await handle.SignalAsync(wf => wf.AddAsync("one"));
         // Idle = the signal's workflow task has completed and nothing is scheduled.
-        await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "workflow never became idle");
+        await WaitUntilIdleAsync(handle, "workflow never became idle");
         var before = (await handle.FetchHistoryAsync()).Events.Count;
 
         Assert.Equal("started,one", await handle.QueryAsync(wf => wf.Log()));
@@ -100,16 +101,9 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         var workflowId = $"wf-{Guid.NewGuid()}";
-        var gate = new GateSignals(new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
-        Gates[workflowId] = gate;
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
-            .AddWorkflow<QueryWorkflow>()
-            .AddActivity(QueryWorkflow.Gate));
-
-        // A long task timeout keeps the first workflow task open (no local-activity heartbeat) while the gate is closed.
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(true),
-            new WorkflowOptions(workflowId, taskQueue) { TaskTimeout = TimeSpan.FromSeconds(60) });
-        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var gate = OpenGate(workflowId);
+        await using var worker = StartWorkerWithGate(client, taskQueue);
+        var handle = await StartHeldAtGateAsync(client, workflowId, taskQueue, gate);
 
         // Both arrive while the first workflow task is started: the signal is buffered and the query waits for the next task.
         await handle.SignalAsync(wf => wf.AddAsync("sig"));
@@ -122,12 +116,12 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         // The query is answered in the task that delivers the buffered signal, so it already sees it.
         Assert.Equal("started,gate-passed,sig", await query);
 
-        var events = (await handle.FetchHistoryAsync()).Events.Select(e => e.EventType).ToList();
+        var events = EventTypes(await handle.FetchHistoryAsync());
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.MarkerRecorded, EventType.WorkflowExecutionSignaled,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. WorkflowTask,
             ],
             events);
 
@@ -143,15 +137,9 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         var workflowId = $"wf-{Guid.NewGuid()}";
-        var gate = new GateSignals(new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
-        Gates[workflowId] = gate;
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
-            .AddWorkflow<QueryWorkflow>()
-            .AddActivity(QueryWorkflow.Gate));
-
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(true),
-            new WorkflowOptions(workflowId, taskQueue) { TaskTimeout = TimeSpan.FromSeconds(60) });
-        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var gate = OpenGate(workflowId);
+        await using var worker = StartWorkerWithGate(client, taskQueue);
+        var handle = await StartHeldAtGateAsync(client, workflowId, taskQueue, gate);
 
         // No new event arrives, so no next task is scheduled: the held query must still be answered once the task completes.
         var query = handle.QueryAsync(wf => wf.Log());
@@ -162,7 +150,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
 
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.MarkerRecorded,
             ],
             (await handle.FetchHistoryAsync()).Events.Select(e => e.EventType));
@@ -178,7 +166,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     {
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var handle = await StartQueryWorkflowAsync(client, taskQueue);
 
         // The first task is scheduled and waiting; the query rides along with it when a worker appears.
         var query = handle.QueryAsync(wf => wf.Log(), new() { Rpc = new() { Timeout = TimeSpan.FromSeconds(60) } });
@@ -200,7 +188,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var handle = await StartQueryWorkflowAsync(client, taskQueue);
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync();
 
@@ -218,10 +206,10 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         WorkflowHandle<QueryWorkflow, string> handle;
         await using (WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>()))
         {
-            handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-            await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "first task never completed");
+            handle = await StartQueryWorkflowAsync(client, taskQueue);
+            await WaitUntilIdleAsync(handle, "first task never completed");
             await handle.SignalAsync(wf => wf.AddAsync("before-restart"));
-            await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "signal task never completed");
+            await WaitUntilIdleAsync(handle, "signal task never completed");
         }
 
         // The first worker's cache (and sticky queue) is gone: the new worker must be given the full history.
@@ -242,8 +230,8 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
 
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "first task never completed");
+        var handle = await StartQueryWorkflowAsync(client, taskQueue);
+        await WaitUntilIdleAsync(handle, "first task never completed");
         await handle.SignalAsync(wf => wf.AddAsync("last"));
         await handle.SignalAsync(wf => wf.FinishAsync());
         Assert.Equal("started,last", await handle.GetResultAsync());
@@ -264,8 +252,8 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
 
-        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), "workflow never became idle");
+        var handle = await StartQueryWorkflowAsync(client, taskQueue);
+        await WaitUntilIdleAsync(handle, "workflow never became idle");
 
         var error = await Assert.ThrowsAsync<WorkflowQueryFailedException>(() => handle.QueryAsync(wf => wf.Fail("query exploded")));
         Assert.Contains("query exploded", error.Message, StringComparison.Ordinal);
@@ -278,6 +266,34 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowTaskFailed);
         await Replay.AssertDeterministicAsync(history, typeof(QueryWorkflow));
     }
+
+    private static Task<WorkflowHandle<QueryWorkflow, string>> StartQueryWorkflowAsync(TemporalClient client, string taskQueue) =>
+        client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+
+    private static WorkerScope StartWorkerWithGate(TemporalClient client, string taskQueue) =>
+        WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
+            .AddWorkflow<QueryWorkflow>()
+            .AddActivity(QueryWorkflow.Gate));
+
+    private static GateSignals OpenGate(string workflowId)
+    {
+        var gate = new GateSignals(new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
+        Gates[workflowId] = gate;
+        return gate;
+    }
+
+    /// <summary>Starts the workflow on its gate activity and waits until its first workflow task is held at the gate.</summary>
+    private static async Task<WorkflowHandle<QueryWorkflow, string>> StartHeldAtGateAsync(TemporalClient client, string workflowId, string taskQueue, GateSignals gate)
+    {
+        // A long task timeout keeps the first workflow task open (no local-activity heartbeat) while the gate is closed.
+        var handle = await client.StartWorkflowAsync((QueryWorkflow wf) => wf.RunAsync(true),
+            new WorkflowOptions(workflowId, taskQueue) { TaskTimeout = TimeSpan.FromSeconds(60) });
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return handle;
+    }
+
+    private static Task WaitUntilIdleAsync(WorkflowHandle handle, string because) =>
+        Eventually.TrueAsync(async () => IsIdle(await handle.FetchHistoryAsync()), TimeSpan.FromSeconds(30), because);
 
     private static bool IsIdle(WorkflowHistory history)
     {

@@ -7,6 +7,7 @@ using Temporalio.Common;
 using Temporalio.Converters;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -138,8 +139,6 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
         }
     }
 
-    private static List<EventType> Types(WorkflowHistory history) => history.Events.Select(e => e.EventType).ToList();
-
     private static T Decode<T>(Payload payload) => (T)DataConverter.Default.PayloadConverter.ToValue(payload, typeof(T))!;
 
     private async Task<(TemporalClient Client, string TaskQueue, WorkerScope Worker)> StartWorkerAsync<TWorkflow>()
@@ -163,7 +162,7 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
             await WorkflowTaskGate.WaitEnteredAsync(id);
             // The first task is started and held: the signal must wait for it to finish.
             await handle.SignalAsync(wf => wf.AddAsync("hello"));
-            var midway = Types(await handle.FetchHistoryAsync());
+            var midway = EventTypes(await handle.FetchHistoryAsync());
             Assert.Equal([EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted], midway);
             WorkflowTaskGate.Release(id);
 
@@ -171,11 +170,11 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
             var history = await handle.FetchHistoryAsync();
             Assert.Equal(
                 [
-                    EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    .. FirstWorkflowTask,
                     EventType.TimerStarted, EventType.WorkflowExecutionSignaled,
-                    EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                    .. CompletingWorkflowTask,
                 ],
-                Types(history));
+                EventTypes(history));
             var events = history.Events.ToList();
             Assert.Equal(4, events[4].TimerStartedEventAttributes.WorkflowTaskCompletedEventId);
             Assert.Equal("Add", events[5].WorkflowExecutionSignaledEventAttributes.SignalName);
@@ -199,8 +198,7 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
         try
         {
             var handle = await client.StartWorkflowAsync((CompleteOnSignalWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
-            await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.WorkflowTaskCompleted),
-                TimeSpan.FromSeconds(60), "first workflow task completed");
+            await WaitForEventAsync(handle, EventType.WorkflowTaskCompleted, TimeSpan.FromSeconds(60), "first workflow task completed");
             await handle.SignalAsync(wf => wf.AddAsync("first"));
             await WorkflowTaskGate.WaitEnteredAsync(id);
             // The task handling "first" is about to complete the workflow when "second" arrives.
@@ -211,12 +209,12 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
             var history = await handle.FetchHistoryAsync();
             Assert.Equal(
                 [
-                    EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    .. FirstWorkflowTask,
                     EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskFailed,
-                    EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                    EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                     EventType.WorkflowExecutionCompleted,
                 ],
-                Types(history));
+                EventTypes(history));
             var events = history.Events.ToList();
             var failed = events[7].WorkflowTaskFailedEventAttributes;
             Assert.Equal(WorkflowTaskFailedCause.UnhandledCommand, failed.Cause);
@@ -247,7 +245,7 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
                 EventType.WorkflowExecutionStarted, EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled,
                 EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
             ],
-            Types(history));
+            EventTypes(history));
         var signaled = history.Events.ElementAt(1).WorkflowExecutionSignaledEventAttributes;
         Assert.Equal("Add", signaled.SignalName);
         Assert.Equal("a", Decode<string>(signaled.Input.Payloads_.Single()));

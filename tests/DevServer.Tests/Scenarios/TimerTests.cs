@@ -5,6 +5,7 @@ using Temporalio.Client;
 using Temporalio.Common;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -72,8 +73,6 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
         }
     }
 
-    private static List<EventType> Types(WorkflowHistory history) => history.Events.Select(e => e.EventType).ToList();
-
     [Fact]
     public async Task Delay_Elapses_RecordsTimerStartedThenFired()
     {
@@ -86,11 +85,11 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.TimerStarted, EventType.TimerFired,
-                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+                .. CompletingWorkflowTask,
             ],
-            Types(history));
+            EventTypes(history));
         var events = history.Events.ToList();
         var started = events[4].TimerStartedEventAttributes;
         var fired = events[5].TimerFiredEventAttributes;
@@ -109,11 +108,9 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<CancelDelayWorkflow>());
         var handle = await client.StartWorkflowAsync((CancelDelayWorkflow wf) => wf.RunAsync(TimeSpan.FromSeconds(2), false),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.TimerStarted),
-            TimeSpan.FromSeconds(60), "TimerStarted");
+        await WaitForEventAsync(handle, EventType.TimerStarted, TimeSpan.FromSeconds(60), "TimerStarted");
         await handle.SignalAsync(wf => wf.CancelTimerAsync());
-        await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.TimerCanceled),
-            TimeSpan.FromSeconds(60), "TimerCanceled");
+        await WaitForEventAsync(handle, EventType.TimerCanceled, TimeSpan.FromSeconds(60), "TimerCanceled");
 
         // Wait until the cancelled timer would have fired (its 2 s measured on the server's clock), then finish.
         var canceledAt = (await handle.FetchHistoryAsync()).Events.Single(e => e.EventType == EventType.TimerCanceled).EventTime.ToDateTime();
@@ -124,14 +121,14 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
         var history = await handle.FetchHistoryAsync();
         Assert.Equal(
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.TimerStarted,
-                EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                 EventType.TimerCanceled,
-                EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                 EventType.WorkflowExecutionCompleted,
             ],
-            Types(history));
+            EventTypes(history));
         var events = history.Events.ToList();
         var canceled = events[9].TimerCanceledEventAttributes;
         Assert.Equal(events[4].TimerStartedEventAttributes.TimerId, canceled.TimerId);
@@ -161,8 +158,7 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
             // The workflow task timeout (fake clock) must outlast the advance below.
             var handle = await client.StartWorkflowAsync((CancelDelayWorkflow wf) => wf.RunAsync(TimeSpan.FromSeconds(5), completeInCancellingTask),
                 new WorkflowOptions(id, taskQueue) { TaskTimeout = TimeSpan.FromMinutes(1) });
-            await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.TimerStarted),
-                TimeSpan.FromSeconds(60), "TimerStarted");
+            await WaitForEventAsync(handle, EventType.TimerStarted, TimeSpan.FromSeconds(60), "TimerStarted");
             await handle.SignalAsync(wf => wf.CancelTimerAsync());
             await WorkflowTaskGate.WaitEnteredAsync(id);
 
@@ -173,27 +169,26 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
 
             if (!completeInCancellingTask)
             {
-                await Eventually.TrueAsync(async () => Types(await handle.FetchHistoryAsync()).Contains(EventType.TimerCanceled),
-                    TimeSpan.FromSeconds(60), "TimerCanceled");
+                await WaitForEventAsync(handle, EventType.TimerCanceled, TimeSpan.FromSeconds(60), "TimerCanceled");
                 await handle.SignalAsync(wf => wf.FinishAsync());
             }
             Assert.Equal("cancelled", await handle.GetResultAsync());
 
             var history = await handle.FetchHistoryAsync();
-            var types = Types(history);
+            var types = EventTypes(history);
             Assert.DoesNotContain(EventType.TimerFired, types);
             Assert.DoesNotContain(EventType.WorkflowTaskFailed, types);
             List<EventType> expected =
             [
-                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                .. FirstWorkflowTask,
                 EventType.TimerStarted,
-                EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted,
+                EventType.WorkflowExecutionSignaled, .. WorkflowTask,
                 EventType.TimerCanceled,
             ];
             if (!completeInCancellingTask)
             {
                 // Dropping the fired event leaves nothing new for the workflow: no extra task until the next signal.
-                expected.AddRange([EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted]);
+                expected.AddRange([EventType.WorkflowExecutionSignaled, .. WorkflowTask]);
             }
             expected.Add(EventType.WorkflowExecutionCompleted);
             Assert.Equal(expected, types);

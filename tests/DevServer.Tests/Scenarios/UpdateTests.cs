@@ -61,8 +61,8 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     {
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = maxCachedWorkflows }.AddWorkflow<UpdateWorkflow>());
-        var handle = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await using var worker = StartUpdateWorker(client, taskQueue, maxCachedWorkflows);
+        var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
         Assert.Equal(5, await handle.ExecuteUpdateAsync(wf => wf.AddAsync(5), new WorkflowUpdateOptions("update-ok")));
 
@@ -89,8 +89,8 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     {
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = maxCachedWorkflows }.AddWorkflow<UpdateWorkflow>());
-        var handle = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await using var worker = StartUpdateWorker(client, taskQueue, maxCachedWorkflows);
+        var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
         var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
             () => handle.ExecuteUpdateAsync(wf => wf.AddAsync(-1), new WorkflowUpdateOptions("update-rejected")));
@@ -118,8 +118,8 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     {
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>());
-        var handle = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await using var worker = StartUpdateWorker(client, taskQueue);
+        var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
         Assert.Equal(4, await handle.ExecuteUpdateAsync(wf => wf.AddAsync(4), new WorkflowUpdateOptions("update-once")));
         // The repeated id attaches to the finished update instead of running the handler again.
@@ -140,11 +140,11 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     public async Task StartUpdateAsync_HandlerOutlastsSeveralPollRounds_GetResultReturnsResult()
     {
         // A 2 s long-poll hold makes the 8 s handler span several empty PollWorkflowExecutionUpdate rounds.
-        await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0, MaxLongPollWait = TimeSpan.FromSeconds(2) });
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(host.Target) { Namespace = "default" });
+        await using var host = await ScenarioHelpers.StartShortLongPollServerAsync();
+        var client = await ScenarioHelpers.ConnectAsync(host);
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>());
-        var handle = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await using var worker = StartUpdateWorker(client, taskQueue);
+        var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
         var update = await handle.StartUpdateAsync(wf => wf.SlowAsync(8), new WorkflowUpdateStartOptions(WorkflowUpdateStage.Accepted));
         var accepted = await handle.FetchHistoryAsync();
@@ -170,8 +170,8 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     {
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>());
-        var handle = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await using var worker = StartUpdateWorker(client, taskQueue);
+        var handle = await StartUpdateWorkflowAsync(client, taskQueue);
         var update = await handle.StartUpdateAsync(wf => wf.SlowAsync(600), new WorkflowUpdateStartOptions(WorkflowUpdateStage.Accepted));
 
         await handle.TerminateAsync("closing with an update in flight");
@@ -192,7 +192,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         var workflowId = $"wf-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>());
+        await using var worker = StartUpdateWorker(client, taskQueue);
         WithStartWorkflowOperation<WorkflowHandle<UpdateWorkflow, int>> StartOperation() =>
             WithStartWorkflowOperation.Create((UpdateWorkflow wf) => wf.RunAsync(),
                 new WorkflowOptions(workflowId, taskQueue) { IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting });
@@ -223,7 +223,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
         var client = await server.ConnectClientAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         var workflowId = $"wf-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>());
+        await using var worker = StartUpdateWorker(client, taskQueue);
         var running = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions(workflowId, taskQueue));
 
         var operation = WithStartWorkflowOperation.Create((UpdateWorkflow wf) => wf.RunAsync(),
@@ -240,4 +240,18 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
         Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowExecutionUpdateAccepted);
         await Replay.AssertDeterministicAsync(history, typeof(UpdateWorkflow));
     }
+
+    /// <summary>A worker for <see cref="UpdateWorkflow"/>; <paramref name="maxCachedWorkflows"/> overrides the SDK's cache size when given.</summary>
+    private static WorkerScope StartUpdateWorker(TemporalClient client, string taskQueue, int? maxCachedWorkflows = null)
+    {
+        var options = new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdateWorkflow>();
+        if (maxCachedWorkflows is int max)
+        {
+            options.MaxCachedWorkflows = max;
+        }
+        return WorkerScope.Start(client, options);
+    }
+
+    private static Task<WorkflowHandle<UpdateWorkflow, int>> StartUpdateWorkflowAsync(TemporalClient client, string taskQueue) =>
+        client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
 }
