@@ -338,7 +338,11 @@ internal sealed partial class WorkflowEngine
             var current = chain.Current;
             if (current is { IsOpen: true } && spec.ConflictPolicy == WorkflowIdConflictPolicy.UseExisting)
             {
-                AddExternalEvent(current, SignalEvent());
+                // A retried RPC carries the same request id: deliver the signal once.
+                if (current.SignalRequestIds.Add(spec.RequestId))
+                {
+                    AddExternalEvent(current, SignalEvent());
+                }
                 return new SignalWithStartWorkflowExecutionResponse { RunId = current.RunId, Started = false };
             }
             // The signal is written before the first workflow task is scheduled, and cuts any start delay short.

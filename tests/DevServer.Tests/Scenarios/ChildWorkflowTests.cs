@@ -4,9 +4,9 @@ using Temporalio.Client;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 using ApiParentClosePolicy = Temporalio.Api.Enums.V1.ParentClosePolicy;
 using ParentClosePolicy = Temporalio.Workflows.ParentClosePolicy;
-using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
