@@ -28,8 +28,7 @@ public sealed class WorkerShutdownLoadTests(DevServerFixture server) : IClassFix
     [Fact]
     public async Task ThousandWorkflows_OneOfTwoWorkersStopsMidway_AllCompleteWithNoTaskLost()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         TemporalWorkerOptions Options() => new TemporalWorkerOptions(taskQueue).AddWorkflow<TwoActivityWorkflow>().AddActivity(TwoActivityWorkflow.AddOne);
         await using var survivor = WorkerScope.Start(client, Options());
         // A second "process": its own SDK runtime and connection (one runtime refuses two workers on one queue).

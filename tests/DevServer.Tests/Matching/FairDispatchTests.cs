@@ -29,8 +29,7 @@ public sealed class FairDispatchTests(DevServerFixture server) : IClassFixture<D
 
     private async Task<List<string>> DrainInOrderAsync(IEnumerable<(string Tag, Priority Priority)> starts)
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var handles = new List<WorkflowHandle>();
         // Workflow tasks run first (no activity worker yet), so every activity task waits in the backlog.
         await using (var workflowWorker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<TaggedWorkflow>()))

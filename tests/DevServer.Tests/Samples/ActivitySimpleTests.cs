@@ -58,8 +58,7 @@ public sealed class ActivitySimpleTests(DevServerFixture server) : IClassFixture
     [Fact]
     public async Task StaticAndInstanceActivities_SyncAndAsync_RunInOrderAndReturnResults()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         await using (WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<GreetingWorkflow>()

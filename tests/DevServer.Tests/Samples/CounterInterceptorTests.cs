@@ -119,8 +119,7 @@ public sealed class CounterInterceptorTests(DevServerFixture server) : IClassFix
     [Fact]
     public async Task WorkerInterceptor_ParentWithChildren_CountsExecutionsSignalsAndChildren()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var parentId = $"wf-{Guid.NewGuid()}";
         var counter = new CountingInterceptor();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)

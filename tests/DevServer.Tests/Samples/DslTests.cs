@@ -80,8 +80,7 @@ public sealed class DslTests(DevServerFixture server) : IClassFixture<DevServerF
     [Fact]
     public async Task Dsl_SequenceWithParallelBranches_RunsBranchesTogetherAndJoinsResults()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<DslWorkflow>()
             .AddActivity(TextActivities.Fetch)

@@ -24,8 +24,7 @@ public sealed class EagerWorkflowStartTests(DevServerFixture server) : IClassFix
     [Fact]
     public async Task RequestEagerStart_WithLocalActivity_CompletesWithMarker()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<EagerGreetingWorkflow>()
             .AddActivity(EagerGreetingWorkflow.Greet));

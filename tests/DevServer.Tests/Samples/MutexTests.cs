@@ -168,8 +168,7 @@ public sealed class MutexTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task LockViaSignalWithStart_FourRequesters_GrantedOneAtATimeAcrossContinueAsNew()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var resource = $"res-{Guid.NewGuid()}";
         var lockId = $"lock-{resource}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)

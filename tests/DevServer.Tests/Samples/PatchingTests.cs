@@ -103,8 +103,7 @@ public sealed class PatchingTests(DevServerFixture server) : IClassFixture<DevSe
     [Fact]
     public async Task Patched_V1RunFinishedOnV2Worker_TakesNewBranchOnlyAfterWaitAndReplays()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         WorkflowHandle<ReportV1, string> oldRun;
 
         await using (WorkerScope.Start(client, WorkerOptions(taskQueue, typeof(ReportV1))))

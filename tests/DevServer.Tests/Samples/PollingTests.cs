@@ -75,8 +75,7 @@ public sealed class PollingTests(DevServerFixture server) : IClassFixture<DevSer
     [Fact]
     public async Task PeriodicChild_ContinuesAsNewBetweenRounds_ParentSeesOnlyFinalResult()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var parentId = $"wf-{Guid.NewGuid()}";
         var childId = $"{parentId}-poller";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)

@@ -180,8 +180,7 @@ public sealed class SafeMessageHandlersTests(DevServerFixture server) : IClassFi
     [Fact]
     public async Task ConcurrentUpdates_SerialisedByMutex_FinishBeforeContinueAsNewAndCompletion()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var poolId = $"pool-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<NodePoolWorkflow>()
@@ -248,8 +247,7 @@ public sealed class SafeMessageHandlersTests(DevServerFixture server) : IClassFi
     [Fact]
     public async Task UpdateAdmittedWhileContinuingAsNew_ClientRetriesOntoNewRun_AppliedExactlyOnce()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var poolId = $"pool-{Guid.NewGuid()}";
         var gate = ProvisionActivities.Gates.GetOrAdd(poolId, _ => new());
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)

@@ -78,8 +78,7 @@ public sealed class SagaTests(DevServerFixture server) : IClassFixture<DevServer
     [Fact]
     public async Task Saga_NonRetryableStepFails_CompensatesInReverseAndFailsWithCause()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<TransferWorkflow>()

@@ -46,8 +46,7 @@ public sealed class SignalsQueriesTests(DevServerFixture server) : IClassFixture
     [Fact]
     public async Task Signals_AccumulatedAndQueried_CompleteOnDoneSignal()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<ShoppingCartWorkflow>());
 
         var handle = await client.StartWorkflowAsync((ShoppingCartWorkflow wf) => wf.RunAsync("carol"),

@@ -61,8 +61,7 @@ public sealed class UpdateWithStartTests(DevServerFixture server) : IClassFixtur
     [Fact]
     public async Task UpdateWithStart_LazyCartAfterCheckout_StartsFreshRun()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var cartId = $"cart-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<CartWorkflow>());
 
@@ -142,8 +141,7 @@ public sealed class UpdateWithStartTests(DevServerFixture server) : IClassFixtur
     [Fact]
     public async Task StartUpdateWithStart_WaitForCompleted_ReturnsBeforeWorkflowFinishes()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var paymentId = $"pay-{Guid.NewGuid()}";
         var settle = PaymentActivities.SettleGates.GetOrAdd(paymentId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)

@@ -54,8 +54,7 @@ public sealed class WorkerSpecificTaskQueueTests(DevServerFixture server) : ICla
     [Fact]
     public async Task PinnedActivities_OnWorkerUniqueQueue_AllRunOnTheChosenWorker()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var queueA = $"host-a-{Guid.NewGuid()}";
         var queueB = $"host-b-{Guid.NewGuid()}";
         // One client per host: a single client may not run two workers on the same task queue.

@@ -52,8 +52,7 @@ public sealed class WorkflowUpdateTests(DevServerFixture server) : IClassFixture
     [Fact]
     public async Task Update_ValidAndInvalid_ReturnsResultsAndRejectsWithoutEvents()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<ScoreboardWorkflow>());
 
         var handle = await client.StartWorkflowAsync((ScoreboardWorkflow wf) => wf.RunAsync(),

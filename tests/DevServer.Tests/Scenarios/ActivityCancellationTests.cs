@@ -260,6 +260,20 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private static WorkerScope StartHeartbeatWorker(TemporalClient client, string taskQueue) =>
+        WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
+            .AddWorkflow<CancelActivityWorkflow>()
+            .AddActivity(Activities.HeartbeatUntilCancelledAsync));
+
+    /// <summary>A workflow id whose heartbeating activity waits for the test to let it heartbeat and to release its cancellation.</summary>
+    private static string NewHeartbeatRun()
+    {
+        var id = $"wf-{Guid.NewGuid()}";
+        HeartbeatNow[id] = NewSignal();
+        ReleaseCancellation[id] = NewSignal();
+        return id;
+    }
+
     private static Task WaitForActivityStartedAsync(string workflowId) =>
         Eventually.TrueAsync(() => ActivityStarted.ContainsKey(workflowId), TimeSpan.FromSeconds(60), "activity started");
 
@@ -280,14 +294,9 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     [Fact]
     public async Task CancelHeartbeatingActivity_WaitCancellationCompleted_ResolvesOnlyAfterActivityTaskCanceled()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
-            .AddWorkflow<CancelActivityWorkflow>()
-            .AddActivity(Activities.HeartbeatUntilCancelledAsync));
-        var id = $"wf-{Guid.NewGuid()}";
-        HeartbeatNow[id] = NewSignal();
-        ReleaseCancellation[id] = NewSignal();
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartHeartbeatWorker(client, taskQueue);
+        var id = NewHeartbeatRun();
         try
         {
             var handle = await StartAndRequestHeartbeatCancelAsync(client, id, taskQueue, failOnCancel: false);
@@ -337,14 +346,9 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     [Fact]
     public async Task CancelHeartbeatingActivity_ActivityFailsInsteadOfCancelling_IsNotRetried()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
-            .AddWorkflow<CancelActivityWorkflow>()
-            .AddActivity(Activities.HeartbeatUntilCancelledAsync));
-        var id = $"wf-{Guid.NewGuid()}";
-        HeartbeatNow[id] = NewSignal();
-        ReleaseCancellation[id] = NewSignal();
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartHeartbeatWorker(client, taskQueue);
+        var id = NewHeartbeatRun();
         ReleaseCancellation[id].SetResult();
         try
         {
@@ -371,8 +375,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     [Fact]
     public async Task CancelStartedActivity_IgnoredUntilScheduleToClose_TimesOutWithCancelRequestedRetryState()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<CancelIgnoredWorkflow>()
             .AddActivity(Activities.StallIgnoringCancelAsync));
@@ -408,7 +411,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     {
         // Its own server, so the test can see the engine's buffer (invisible through the API).
         await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0, Namespace = server.Namespace });
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(host.Target) { Namespace = server.Namespace });
+        var client = await ConnectAsync(host, server.Namespace);
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { DebugMode = true }
             .AddWorkflow<CancelRacesCompletionWorkflow>()
@@ -452,8 +455,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     [Fact]
     public async Task CancelActivity_WaitingForRetryBackoff_CancelsImmediatelyWithoutStartedEvent()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<CancelDuringBackoffWorkflow>()
             .AddActivity(Activities.FailFirstAttempt));
@@ -479,8 +481,7 @@ public sealed class ActivityCancellationTests(DevServerFixture server) : IClassF
     [Fact]
     public async Task CancelNotStartedActivity_NoActivityWorker_CancelsImmediatelyAndWakesWorkflow()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var activityQueue = $"unpolled-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<CancelActivityWorkflow>());
         var handle = await client.StartWorkflowAsync((CancelActivityWorkflow wf) => wf.RunAsync(activityQueue, false),

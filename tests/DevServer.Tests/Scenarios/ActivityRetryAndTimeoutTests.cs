@@ -220,21 +220,12 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
         });
     }
 
-    private async Task<(TemporalClient Client, string TaskQueue, WorkerScope Worker)> StartWorkerAsync(Action<TemporalWorkerOptions> register)
-    {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        var options = new TemporalWorkerOptions(taskQueue);
-        register(options);
-        return (client, taskQueue, WorkerScope.Start(client, options));
-    }
-
     private static HistoryEvent Single(WorkflowHistory history, EventType type) => Assert.Single(history.Events, e => e.EventType == type);
 
     [Fact]
     public async Task RetryingActivity_FailsTwice_SucceedsOnThirdAttemptWithBackoffAndOneStartedEvent()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<RetryWorkflow>().AddActivity(Activities.FailTwice));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<RetryWorkflow>().AddActivity(Activities.FailTwice));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((RetryWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
@@ -276,7 +267,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task RetryingActivity_MaximumAttemptsReached_FailsWithRetryStateAndApplicationCause()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<MaxAttemptsWorkflow>().AddActivity(Activities.AlwaysFail));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<MaxAttemptsWorkflow>().AddActivity(Activities.AlwaysFail));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((MaxAttemptsWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
@@ -305,7 +296,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [InlineData("Other", true)]
     public async Task RetryingActivity_NonRetryableFailure_FailsAfterOneAttemptWithNonRetryableState(string errorType, bool nonRetryable)
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<NonRetryableWorkflow>().AddActivity(Activities.FailWithType));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<NonRetryableWorkflow>().AddActivity(Activities.FailWithType));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((NonRetryableWorkflow wf) => wf.RunAsync(errorType, nonRetryable), new WorkflowOptions(id, taskQueue));
@@ -327,7 +318,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task StartToCloseTimeout_NoRetriesLeft_TimesOutAndRejectsLaterCancel()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<StartToCloseWorkflow>().AddActivity(Activities.StallAsync));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<StartToCloseWorkflow>().AddActivity(Activities.StallAsync));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((StartToCloseWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
@@ -366,7 +357,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task HeartbeatTimeout_AfterDetails_RetriesWithLastHeartbeatDetails()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<HeartbeatWorkflow>().AddActivity(Activities.HeartbeatThenStallAsync));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<HeartbeatWorkflow>().AddActivity(Activities.HeartbeatThenStallAsync));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((HeartbeatWorkflow wf) => wf.RunAsync(3), new WorkflowOptions(id, taskQueue));
@@ -386,7 +377,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task HeartbeatTimeout_NoRetriesLeft_FailsWithHeartbeatTimeoutCarryingDetails()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<HeartbeatWorkflow>().AddActivity(Activities.HeartbeatThenStallAsync));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<HeartbeatWorkflow>().AddActivity(Activities.HeartbeatThenStallAsync));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((HeartbeatWorkflow wf) => wf.RunAsync(1), new WorkflowOptions(id, taskQueue));
@@ -409,7 +400,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task ScheduleToCloseTimeout_AcrossRetries_EndsActivityWithoutFurtherAttempts()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<ScheduleToCloseWorkflow>().AddActivity(Activities.FailTwiceThenStallAsync));
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<ScheduleToCloseWorkflow>().AddActivity(Activities.FailTwiceThenStallAsync));
         await using var _ = worker;
         var id = $"wf-{Guid.NewGuid()}";
         var handle = await client.StartWorkflowAsync((ScheduleToCloseWorkflow wf) => wf.RunAsync(), new WorkflowOptions(id, taskQueue));
@@ -436,7 +427,7 @@ public sealed class ActivityRetryAndTimeoutTests(DevServerFixture server) : ICla
     [Fact]
     public async Task ScheduleToStartTimeout_NoActivityWorker_TimesOutWithoutStartedEvent()
     {
-        var (client, taskQueue, worker) = await StartWorkerAsync(o => o.AddWorkflow<ScheduleToStartWorkflow>());
+        var (client, taskQueue, worker) = await server.StartWorkerAsync(o => o.AddWorkflow<ScheduleToStartWorkflow>());
         await using var _ = worker;
         var handle = await client.StartWorkflowAsync((ScheduleToStartWorkflow wf) => wf.RunAsync($"unpolled-{Guid.NewGuid()}"),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));

@@ -25,8 +25,7 @@ public sealed class ActivityScenarioTests(DevServerFixture server) : IClassFixtu
     [Fact]
     public async Task OneActivity_Completes_WithExactHistory()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<OneActivityWorkflow>()
             .AddActivity(OneActivityWorkflow.Greet));

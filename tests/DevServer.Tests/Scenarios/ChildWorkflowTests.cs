@@ -180,8 +180,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task ExecuteChildWorkflowAsync_ChildCompletes_ParentGetsResultWithLinkedEvents()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
@@ -218,8 +217,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task ExecuteChildWorkflowAsync_ChildFails_ParentSeesChildWorkflowFailureWithCause()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
@@ -241,8 +239,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task StartChildWorkflowAsync_IdAlreadyRunning_ParentSeesWorkflowAlreadyStartedException()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
         var occupant = await client.StartWorkflowAsync((ChildWorkflow wf) => wf.RunAsync("wait"), new WorkflowOptions(childId, taskQueue));
@@ -269,8 +266,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task StartChildWorkflowAsync_CancelledWithWaitCancellationCompleted_ParentResolvesAfterChildCanceled()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 
@@ -301,8 +297,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task TerminateAsync_RunningChild_ParentSeesChildTerminated()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
         var parent = await StartParentAsync(client, taskQueue, "terminated", childId);
@@ -323,8 +318,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task ExecuteChildWorkflowAsync_ChildContinuesAsNewOrRetries_ParentNotifiedOnceWhenChainCloses()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var continuingId = $"child-can-{Guid.NewGuid()}";
         var retriedId = $"child-retry-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
@@ -363,8 +357,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task TerminateAsync_ParentWithRunningChildren_AppliesEachChildsParentClosePolicy()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var terminateChild = $"child-t-{Guid.NewGuid()}";
         var abandonChild = $"child-a-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
@@ -381,8 +374,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task GetResultAsync_ParentCompletesWithRunningChildren_AppliesEachChildsParentClosePolicy()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var terminateChild = $"child-t-{Guid.NewGuid()}";
         var abandonChild = $"child-a-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
@@ -398,8 +390,7 @@ public sealed class ChildWorkflowTests(DevServerFixture server) : IClassFixture<
     [Fact]
     public async Task GetResultAsync_ParentContinuesAsNewWithRunningChild_TerminatesChildOfClosedRun()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var childId = $"child-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, WorkerOptions(taskQueue));
 

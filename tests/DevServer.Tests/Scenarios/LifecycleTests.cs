@@ -4,6 +4,7 @@ using Temporalio.Client;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -105,8 +106,7 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task GetResultAsync_ContinuedAsNewThreeTimes_ReturnsLastRunResultAndRunsShareFirstExecutionRunId()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<ContinuingWorkflow>());
 
         var handle = await client.StartWorkflowAsync((ContinuingWorkflow wf) => wf.RunAsync(0), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
@@ -148,9 +148,8 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task CancelAsync_RunningWorkflow_GetResultThrowsWorkflowFailedWithCanceledCause()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartWaitingWorker(client, taskQueue);
         var handle = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
         await WaitForFirstTaskAsync(handle);
 
@@ -168,8 +167,7 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task CancelAsync_FirstExecutionRunIdAfterContinueAsNew_CancelsCurrentRunOfChain()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<ContinueThenWaitWorkflow>());
         var handle = await client.StartWorkflowAsync((ContinueThenWaitWorkflow wf) => wf.RunAsync(0), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
         var firstRunId = handle.ResultRunId!;
@@ -200,9 +198,8 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task TerminateAsync_RunningWorkflow_GetResultThrowsTerminatedFailureWithReason()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartWaitingWorker(client, taskQueue);
         var handle = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
         await WaitForFirstTaskAsync(handle);
 
@@ -222,8 +219,7 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task GetResultAsync_WorkflowRetryPolicy_FollowsRetriedRunsToResult()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<RetriedWorkflow>());
 
         var handle = await client.StartWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue)
@@ -259,9 +255,8 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task GetResultAsync_RunTimeoutExpires_ThrowsWorkflowFailedWithTimeoutCause()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartWaitingWorker(client, taskQueue);
         var handle = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue) { RunTimeout = TimeSpan.FromSeconds(2) });
 
@@ -276,10 +271,9 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task StartWorkflowAsync_IdRunning_ThrowsWorkflowAlreadyStartedWithRunningRunId()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        await using var worker = StartWaitingWorker(client, taskQueue);
         var running = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false), new WorkflowOptions(workflowId, taskQueue));
 
         var error = await Assert.ThrowsAsync<WorkflowAlreadyStartedException>(
@@ -298,10 +292,9 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task StartWorkflowAsync_RejectDuplicateAfterCompletion_ThrowsWorkflowAlreadyStarted()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        await using var worker = StartWaitingWorker(client, taskQueue);
         var first = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false), new WorkflowOptions(workflowId, taskQueue));
         await first.SignalAsync(wf => wf.FinishAsync());
         Assert.Equal("finished", await first.GetResultAsync());
@@ -318,11 +311,10 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task StartWorkflowAsync_AllowDuplicateFailedOnly_RejectsAfterSuccessAndAllowsAfterFailure()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var succeededId = $"wf-ok-{Guid.NewGuid()}";
         var failedId = $"wf-failed-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
+        await using var worker = StartWaitingWorker(client, taskQueue);
         WorkflowOptions FailedOnly(string id) => new(id, taskQueue) { IdReusePolicy = WorkflowIdReusePolicy.AllowDuplicateFailedOnly };
 
         var succeeded = await client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync(false), new WorkflowOptions(succeededId, taskQueue));
@@ -350,8 +342,7 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     [Fact]
     public async Task GetResultAsync_WorkflowTaskFailsUntilFixedWorkerRuns_RetriesTaskAndCompletes()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var handle = await client.StartWorkflowAsync((FixedWorkflow wf) => wf.RunAsync("order-7"),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue) { TaskTimeout = TimeSpan.FromSeconds(2) });
         var result = handle.GetResultAsync();
@@ -359,9 +350,7 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
         await using (WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<BrokenWorkflow>()))
         {
             // Attempt 1 is reported as failed; later attempts are not reported and must time out on the server.
-            await Eventually.TrueAsync(async () =>
-                (await handle.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.WorkflowTaskTimedOut),
-                TimeSpan.FromSeconds(60), "the second workflow task attempt never timed out");
+            await WaitForEventAsync(handle, EventType.WorkflowTaskTimedOut, TimeSpan.FromSeconds(60), "the second workflow task attempt never timed out");
         }
         Assert.False(result.IsCompleted);
 
@@ -385,8 +374,8 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
     public async Task GetResultAsync_WaitLongerThanServerLongPollHold_KeepsPollingUntilResult()
     {
         // With a 2 s hold the 8 s wait spans several empty history long-poll rounds.
-        await using var host = await ScenarioHelpers.StartShortLongPollServerAsync();
-        var client = await ScenarioHelpers.ConnectAsync(host);
+        await using var host = await StartShortLongPollServerAsync();
+        var client = await ConnectAsync(host);
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SleepingWorkflow>());
 
@@ -400,7 +389,6 @@ public sealed class LifecycleTests(DevServerFixture server) : IClassFixture<DevS
         await Replay.AssertDeterministicAsync(history, typeof(SleepingWorkflow));
     }
 
-    private static Task WaitForFirstTaskAsync(WorkflowHandle handle) =>
-        Eventually.TrueAsync(async () => (await handle.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.WorkflowTaskCompleted),
-            TimeSpan.FromSeconds(30), "first workflow task never completed");
+    private static WorkerScope StartWaitingWorker(TemporalClient client, string taskQueue) =>
+        WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<WaitingWorkflow>());
 }

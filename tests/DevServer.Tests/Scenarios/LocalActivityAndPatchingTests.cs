@@ -76,8 +76,7 @@ public sealed class LocalActivityAndPatchingTests(DevServerFixture server) : ICl
     [Fact]
     public async Task ExecuteLocalActivityAsync_LongerThanWorkflowTaskTimeout_CompletesThroughTaskHeartbeats()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<LongLocalActivityWorkflow>()
             .AddActivity(LongLocalActivityWorkflow.Work));
@@ -102,8 +101,7 @@ public sealed class LocalActivityAndPatchingTests(DevServerFixture server) : ICl
     [Fact]
     public async Task ExecuteLocalActivityAsync_RetryBackoffAboveLocalThreshold_WaitsOnServerTimerAndSucceeds()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<LocalRetryBackoffWorkflow>()
             .AddActivity(LocalRetryBackoffWorkflow.FailFirstAttempt));
@@ -126,8 +124,7 @@ public sealed class LocalActivityAndPatchingTests(DevServerFixture server) : ICl
     [Fact]
     public async Task Patched_NoWorkflowCacheAndReplay_StaysDeterministicWithChangeVersionSearchAttribute()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         // No cache: every workflow task replays the history from event 1, including the patch marker.
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = 0 }
             .AddWorkflow<PatchedWorkflow>()

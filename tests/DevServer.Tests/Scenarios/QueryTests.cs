@@ -73,8 +73,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [InlineData(0)] // the legacy query task then replays the full history
     public async Task QueryAsync_IdleWorkflow_AnsweredByLegacyQueryTaskWithoutNewEvents(int maxCachedWorkflows)
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = maxCachedWorkflows }.AddWorkflow<QueryWorkflow>());
 
         var handle = await StartQueryWorkflowAsync(client, taskQueue);
@@ -98,8 +97,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task QueryAsync_WorkflowTaskInFlight_AnsweredAfterThatTaskWithNextTaskEvents()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         var gate = OpenGate(workflowId);
         await using var worker = StartWorkerWithGate(client, taskQueue);
@@ -134,8 +132,7 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task QueryAsync_WorkflowTaskInFlightAndNothingFollows_AnsweredAfterThatTaskCompletes()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         var gate = OpenGate(workflowId);
         await using var worker = StartWorkerWithGate(client, taskQueue);
@@ -164,30 +161,24 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task QueryAsync_WorkflowTaskScheduledButNoWorker_AnsweredByFirstTaskOnceWorkerPolls()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var handle = await StartQueryWorkflowAsync(client, taskQueue);
 
         // The first task is scheduled and waiting; the query rides along with it when a worker appears.
         var query = handle.QueryAsync(wf => wf.Log(), new() { Rpc = new() { Timeout = TimeSpan.FromSeconds(60) } });
         Assert.Equal(EventType.WorkflowTaskScheduled, (await handle.FetchHistoryAsync()).Events.Last().EventType);
         Assert.False(query.IsCompleted);
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+        await using var worker = StartQueryWorker(client, taskQueue);
         Assert.Equal("started", await query);
 
-        await handle.SignalAsync(wf => wf.FinishAsync());
-        Assert.Equal("started", await handle.GetResultAsync());
-        var history = await handle.FetchHistoryAsync();
-        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowTaskFailed);
-        await Replay.AssertDeterministicAsync(history, typeof(QueryWorkflow));
+        await FinishAndAssertNoTaskFailedAsync(handle, "started");
     }
 
     [Fact]
     public async Task QueryAsync_ClosedWorkflowWithRejectConditionNotOpen_ThrowsWorkflowQueryRejectedException()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartQueryWorker(client, taskQueue);
         var handle = await StartQueryWorkflowAsync(client, taskQueue);
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync();
@@ -201,10 +192,9 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task QueryAsync_AfterWorkerRestart_NewWorkerReplaysAndAnswers()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         WorkflowHandle<QueryWorkflow, string> handle;
-        await using (WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>()))
+        await using (StartQueryWorker(client, taskQueue))
         {
             handle = await StartQueryWorkflowAsync(client, taskQueue);
             await WaitUntilIdleAsync(handle, "first task never completed");
@@ -213,22 +203,17 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
         }
 
         // The first worker's cache (and sticky queue) is gone: the new worker must be given the full history.
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+        await using var worker = StartQueryWorker(client, taskQueue);
         Assert.Equal("started,before-restart", await handle.QueryAsync(wf => wf.Log(), new() { Rpc = new() { Timeout = TimeSpan.FromSeconds(60) } }));
         await handle.SignalAsync(wf => wf.AddAsync("after-restart"));
-        await handle.SignalAsync(wf => wf.FinishAsync());
-        Assert.Equal("started,before-restart,after-restart", await handle.GetResultAsync());
-        var history = await handle.FetchHistoryAsync();
-        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowTaskFailed);
-        await Replay.AssertDeterministicAsync(history, typeof(QueryWorkflow));
+        await FinishAndAssertNoTaskFailedAsync(handle, "started,before-restart,after-restart");
     }
 
     [Fact]
     public async Task QueryAsync_CompletedWorkflow_ReturnsFinalState()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartQueryWorker(client, taskQueue);
 
         var handle = await StartQueryWorkflowAsync(client, taskQueue);
         await WaitUntilIdleAsync(handle, "first task never completed");
@@ -248,9 +233,8 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task QueryAsync_HandlerThrows_ThrowsWorkflowQueryFailedException()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
+        await using var worker = StartQueryWorker(client, taskQueue);
 
         var handle = await StartQueryWorkflowAsync(client, taskQueue);
         await WaitUntilIdleAsync(handle, "workflow never became idle");
@@ -260,8 +244,17 @@ public sealed class QueryTests(DevServerFixture server) : IClassFixture<DevServe
 
         // A failed query leaves the workflow healthy: it still answers and completes.
         Assert.Equal("started", await handle.QueryAsync(wf => wf.Log()));
+        await FinishAndAssertNoTaskFailedAsync(handle, "started");
+    }
+
+    private static WorkerScope StartQueryWorker(TemporalClient client, string taskQueue) =>
+        WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<QueryWorkflow>());
+
+    /// <summary>Lets the workflow finish, checks its result, and checks that no workflow task failed on the way and the history replays.</summary>
+    private static async Task FinishAndAssertNoTaskFailedAsync(WorkflowHandle<QueryWorkflow, string> handle, string expectedResult)
+    {
         await handle.SignalAsync(wf => wf.FinishAsync());
-        Assert.Equal("started", await handle.GetResultAsync());
+        Assert.Equal(expectedResult, await handle.GetResultAsync());
         var history = await handle.FetchHistoryAsync();
         Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowTaskFailed);
         await Replay.AssertDeterministicAsync(history, typeof(QueryWorkflow));

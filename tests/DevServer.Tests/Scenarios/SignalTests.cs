@@ -141,13 +141,12 @@ public sealed class SignalTests(DevServerFixture server) : IClassFixture<DevServ
 
     private static T Decode<T>(Payload payload) => (T)DataConverter.Default.PayloadConverter.ToValue(payload, typeof(T))!;
 
-    private async Task<(TemporalClient Client, string TaskQueue, WorkerScope Worker)> StartWorkerAsync<TWorkflow>()
-    {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
-        var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { DebugMode = true }.AddWorkflow<TWorkflow>());
-        return (client, taskQueue, worker);
-    }
+    private Task<(TemporalClient Client, string TaskQueue, WorkerScope Worker)> StartWorkerAsync<TWorkflow>() =>
+        server.StartWorkerAsync(options =>
+        {
+            options.DebugMode = true;
+            options.AddWorkflow<TWorkflow>();
+        });
 
     [Fact]
     public async Task Signal_DuringInFlightWorkflowTask_WrittenAfterCompletionAndDeliveredInNextTask()

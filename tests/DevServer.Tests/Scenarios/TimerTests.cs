@@ -76,8 +76,7 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task Delay_Elapses_RecordsTimerStartedThenFired()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<DelayWorkflow>());
         var handle = await client.StartWorkflowAsync((DelayWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
 
@@ -103,8 +102,7 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
     [Fact]
     public async Task Delay_CancelledByToken_RecordsTimerCanceledAndNeverFires()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<CancelDelayWorkflow>());
         var handle = await client.StartWorkflowAsync((CancelDelayWorkflow wf) => wf.RunAsync(TimeSpan.FromSeconds(2), false),
             new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
@@ -148,7 +146,7 @@ public sealed class TimerTests(DevServerFixture server) : IClassFixture<DevServe
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0, Namespace = "default" }, timeProvider: time);
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(host.Target) { Namespace = "default" });
+        var client = await ConnectAsync(host);
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue) { DebugMode = true }.AddWorkflow<CancelDelayWorkflow>());
         var id = $"wf-{Guid.NewGuid()}";

@@ -59,8 +59,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [InlineData(0)] // every task replays the update events from history
     public async Task ExecuteUpdateAsync_AcceptedAndCompleted_WritesUpdateEventsAndReturnsResult(int maxCachedWorkflows)
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = StartUpdateWorker(client, taskQueue, maxCachedWorkflows);
         var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
@@ -87,8 +86,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [InlineData(0)] // every task replays the update events from history
     public async Task ExecuteUpdateAsync_ValidatorRejects_ThrowsWorkflowUpdateFailedExceptionAndWritesNoUpdateEvents(int maxCachedWorkflows)
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = StartUpdateWorker(client, taskQueue, maxCachedWorkflows);
         var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
@@ -116,8 +114,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [Fact]
     public async Task ExecuteUpdateAsync_SameUpdateIdTwice_RunsHandlerOnceAndReturnsStoredResult()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = StartUpdateWorker(client, taskQueue);
         var handle = await StartUpdateWorkflowAsync(client, taskQueue);
 
@@ -168,8 +165,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [Fact]
     public async Task GetResultAsync_AcceptedUpdateWhenWorkflowTerminated_ThrowsWorkflowUpdateFailedException()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         await using var worker = StartUpdateWorker(client, taskQueue);
         var handle = await StartUpdateWorkflowAsync(client, taskQueue);
         var update = await handle.StartUpdateAsync(wf => wf.SlowAsync(600), new WorkflowUpdateStartOptions(WorkflowUpdateStage.Accepted));
@@ -189,8 +185,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [Fact]
     public async Task ExecuteUpdateWithStartWorkflowAsync_UseExisting_StartsThenReusesRun()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         await using var worker = StartUpdateWorker(client, taskQueue);
         WithStartWorkflowOperation<WorkflowHandle<UpdateWorkflow, int>> StartOperation() =>
@@ -220,8 +215,7 @@ public sealed class UpdateTests(DevServerFixture server) : IClassFixture<DevServ
     [Fact]
     public async Task ExecuteUpdateWithStartWorkflowAsync_ConflictPolicyFailOnRunningId_ThrowsWorkflowAlreadyStartedException()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         await using var worker = StartUpdateWorker(client, taskQueue);
         var running = await client.StartWorkflowAsync((UpdateWorkflow wf) => wf.RunAsync(), new WorkflowOptions(workflowId, taskQueue));

@@ -4,6 +4,7 @@ using Temporalio.Client;
 using Temporalio.Common;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
 
 namespace AgentOrchestrator.DevServer.Tests.Scenarios;
 
@@ -35,8 +36,7 @@ public sealed class VisibilityTests(DevServerFixture server) : IClassFixture<Dev
     [Fact]
     public async Task DescribeListCount_ExecutionsWithTenantSearchAttribute_ReturnMatchingExecutions()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var tenantA = $"tenant-a-{Guid.NewGuid()}";
         var tenantB = $"tenant-b-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<TenantWorkflow>());
@@ -127,8 +127,4 @@ public sealed class VisibilityTests(DevServerFixture server) : IClassFixture<Dev
             await Replay.AssertDeterministicAsync(await handle.FetchHistoryAsync(), typeof(TenantWorkflow));
         }
     }
-
-    private static Task WaitForFirstTaskAsync(WorkflowHandle handle) =>
-        Eventually.TrueAsync(async () => (await handle.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.WorkflowTaskCompleted),
-            TimeSpan.FromSeconds(30), "first workflow task never completed");
 }

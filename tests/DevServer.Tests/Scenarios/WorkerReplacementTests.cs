@@ -53,8 +53,7 @@ public sealed class WorkerReplacementTests(DevServerFixture server) : IClassFixt
     [Fact]
     public async Task WorkerReplaced_WhileWaitingOnSignal_NewWorkerContinuesFromFullHistory()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         WorkflowHandle<OrderWorkflow, string> handle;
 
         await using (WorkerScope.Start(client, Options(taskQueue, "worker-1")))
@@ -119,8 +118,7 @@ public sealed class WorkerReplacementTests(DevServerFixture server) : IClassFixt
     [Fact]
     public async Task WorkerReplaced_WhileActivityRunning_ActivityRetriedOnNewWorker()
     {
-        var client = await server.ConnectClientAsync();
-        var taskQueue = $"tq-{Guid.NewGuid()}";
+        var (client, taskQueue) = await server.ConnectWithNewTaskQueueAsync();
         var workflowId = $"wf-{Guid.NewGuid()}";
         var running = ConvertWorkflow.FirstAttemptRunning.GetOrAdd(workflowId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
         TemporalWorkerOptions Options(string identity) => new TemporalWorkerOptions(taskQueue) { Identity = identity }
