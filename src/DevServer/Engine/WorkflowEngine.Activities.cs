@@ -16,6 +16,9 @@ internal sealed partial class WorkflowEngine
 {
     private static readonly TimeSpan DefaultInitialInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How early a timer may fire against the wall clock (timers and UtcNow use different clocks).</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(100);
+
     private void ScheduleActivity(WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completedEventId, UserMetadata? userMetadata)
     {
         var now = Now;
@@ -403,6 +406,13 @@ internal sealed partial class WorkflowEngine
         if (!anyPhase && activity.Phase != expectedPhase)
         {
             return;
+        }
+        // An attempt timeout due at (or just before) the overall deadline is that deadline: timers fire on the thread
+        // pool in either order, a little early against the wall clock, and the outcome must not depend on which runs first.
+        if (timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat && activity.Expiration is { } expiration &&
+            Now.UtcDateTime + TimerSlack >= expiration)
+        {
+            timeoutType = TimeoutType.ScheduleToClose;
         }
         var failure = TimeoutFailure(timeoutType, activity);
         if (timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat)
