@@ -34,7 +34,7 @@ dotnet build AgentOrchestrator.sln --no-restore --configuration Release --verbos
 log "test"
 results=$(mktemp)
 status=0
-dotnet test AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet 2>&1 | tee "$results" || status=$?
+dotnet test AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet --logger "console;verbosity=minimal" 2>&1 | tee "$results" || status=$?
 
 # dotnet test prints one summary per test project; add them up for a single closing line.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')

@@ -11,14 +11,20 @@ public sealed class MessageBusTests(RabbitMqFixture rabbit) : IClassFixture<Rabb
 {
     private sealed class Received
     {
+        public string RunId { get; } = Guid.NewGuid().ToString("N");
+
         public TaskCompletionSource<RunEventsPublished> Message { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// <summary>Records this test's message only: a shared broker may carry other runs' events too.</summary>
     private sealed class RecordingConsumer(Received received) : IConsumer<RunEventsPublished>
     {
         public Task Consume(ConsumeContext<RunEventsPublished> context)
         {
-            received.Message.TrySetResult(context.Message);
+            if (context.Message.RunId == received.RunId)
+            {
+                received.Message.TrySetResult(context.Message);
+            }
             return Task.CompletedTask;
         }
     }
@@ -29,16 +35,22 @@ public sealed class MessageBusTests(RabbitMqFixture rabbit) : IClassFixture<Rabb
         builder.Configuration.AddInMemoryCollection(settings);
         var received = new Received();
         builder.Services.AddSingleton(received);
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<RecordingConsumer>());
+        // A queue of its own that goes away with the test, so nothing left on a shared broker is read back.
+        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<RecordingConsumer>()
+            .Endpoint(endpoint =>
+            {
+                endpoint.Name = "service-defaults-test-" + received.RunId;
+                endpoint.Temporary = true;
+            }));
         using var host = builder.Build();
         await host.StartAsync();
         try
         {
             var sent = new RunEventsPublished
             {
-                RunId = "r1",
+                RunId = received.RunId,
                 TenantId = "acme",
-                Events = [new RunEvent { Id = "r1/run.started", RunId = "r1", TenantId = "acme", Type = RunEventTypes.RunStarted, Ts = DateTimeOffset.UtcNow }],
+                Events = [new RunEvent { Id = RunEventIds.ForRun(received.RunId, RunEventTypes.RunStarted), RunId = received.RunId, TenantId = "acme", Type = RunEventTypes.RunStarted, Ts = DateTimeOffset.UtcNow }],
             };
             await host.Services.GetRequiredService<IPublishEndpoint>().Publish(sent);
             return await received.Message.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -54,7 +66,7 @@ public sealed class MessageBusTests(RabbitMqFixture rabbit) : IClassFixture<Rabb
     {
         var message = await RoundTripAsync([]);
 
-        Assert.Equal("r1/run.started", Assert.Single(message.Events).Id);
+        Assert.Equal(RunEventTypes.RunStarted, Assert.Single(message.Events).Type);
     }
 
     [Fact]
