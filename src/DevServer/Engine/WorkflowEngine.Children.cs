@@ -400,8 +400,7 @@ internal sealed partial class WorkflowEngine
     /// <summary>The close event names the parent's Started event, whose id may only be assigned at flush.</summary>
     private static void SetChildStartedEventId(HistoryEvent close, HistoryEvent started)
     {
-        // Written after Started in the same buffer or history, so Started's id is final once close is appended;
-        // resolved here from the event object when it is already written, otherwise at append time below.
+        // Informational for the SDK (it routes by initiated id): 0 while the Started event still waits in the buffer.
         var id = started.EventId;
         switch (close.EventType)
         {

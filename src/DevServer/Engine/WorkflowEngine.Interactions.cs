@@ -151,6 +151,9 @@ internal sealed partial class WorkflowEngine
         }
         catch (OperationCanceledException)
         {
+            // Nobody waits any more: a query task still queued for it is dropped when a worker takes it.
+            pending.Result.TrySetCanceled(CancellationToken.None);
+            PendingQueries.TryRemove(pending.QueryId, out _);
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, "query timed out before the workflow answered"));
         }
         if (result.ResultType == QueryResultType.Answered)
@@ -178,6 +181,14 @@ internal sealed partial class WorkflowEngine
         }
         lock (run.Chain)
         {
+            if (run.IsOpen && run.Wft != WorkflowTaskState.None)
+            {
+                // A workflow task got ahead of the query task: the query rides on that task instead, so the
+                // worker never sees a history that ends in a started, unfinished task.
+                PendingQueries.TryRemove(query.QueryId, out _);
+                run.QueriesForNextTask.Add(query);
+                return null;
+            }
             var response = new PollWorkflowTaskQueueResponse
             {
                 TaskToken = new TaskToken(TaskToken.QueryTask, run.NamespaceName, run.WorkflowId, query.QueryId, 0, 0).ToByteString(),
@@ -189,7 +200,7 @@ internal sealed partial class WorkflowEngine
                 Query = query.Query,
                 History = new History(),
             };
-            // Only completed workflow tasks: the worker replays to the last point the workflow reached.
+            // No task is in flight, so this is the history up to the last point the workflow reached.
             foreach (var historyEvent in run.History)
             {
                 response.History.Events.Add(historyEvent);
