@@ -24,41 +24,43 @@ internal sealed partial class WorkflowEngine
         var pageSize = request.MaximumPageSize > 0 ? request.MaximumPageSize : Options.DefaultPageSize;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(maxWait);
+        GetWorkflowExecutionHistoryResponse? Page(WorkflowRun run)
+        {
+            if (closeOnly)
+            {
+                if (run.CloseEvent is { } close)
+                {
+                    return new GetWorkflowExecutionHistoryResponse { History = new History { Events = { close } } };
+                }
+                return request.WaitNewEvent ? null : new GetWorkflowExecutionHistoryResponse { History = new History() };
+            }
+            var start = Math.Max(from, 1);
+            if (request.WaitNewEvent && run.IsOpen && start > run.History.Count)
+            {
+                return null;
+            }
+            var page = new GetWorkflowExecutionHistoryResponse { History = new History() };
+            var end = Math.Min(run.History.Count, start - 1 + pageSize);
+            for (var i = start - 1; i < end; i++)
+            {
+                page.History.Events.Add(run.History[i]);
+            }
+            if (end < run.History.Count || (request.WaitNewEvent && run.IsOpen))
+            {
+                page.NextPageToken = PageToken(end + 1);
+            }
+            return page;
+        }
+
         while (true)
         {
-            Task changed;
-            GetWorkflowExecutionHistoryResponse? response = WithRun(request.Namespace, request.Execution, run =>
-            {
-                if (closeOnly)
-                {
-                    if (run.CloseEvent is { } close)
-                    {
-                        return new GetWorkflowExecutionHistoryResponse { History = new History { Events = { close } } };
-                    }
-                    return request.WaitNewEvent ? null : new GetWorkflowExecutionHistoryResponse { History = new History() };
-                }
-                var start = Math.Max(from, 1);
-                if (request.WaitNewEvent && run.IsOpen && start > run.History.Count)
-                {
-                    return null;
-                }
-                var page = new GetWorkflowExecutionHistoryResponse { History = new History() };
-                var end = Math.Min(run.History.Count, start - 1 + pageSize);
-                for (var i = start - 1; i < end; i++)
-                {
-                    page.History.Events.Add(run.History[i]);
-                }
-                if (end < run.History.Count || (request.WaitNewEvent && run.IsOpen))
-                {
-                    page.NextPageToken = PageToken(end + 1);
-                }
-                return page;
-            });
+            // The page and the change signal come from one look under the lock: an event written in between
+            // would otherwise be missed until the next one (or the end of the hold).
+            var (response, changed) = WithRun(request.Namespace, request.Execution, run => (Page(run), run.HistoryChanged));
             if (response is not null)
             {
                 return response;
             }
-            changed = WithRun(request.Namespace, request.Execution, run => run.HistoryChanged);
             try
             {
                 await changed.WaitAsync(timeout.Token);
