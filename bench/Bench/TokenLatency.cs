@@ -43,16 +43,15 @@ internal static class TokenLatency
         // Warm-up run so JIT and connections are not measured.
         await RunOneAsync(deployment, "warm-up", []);
         var samples = new List<double>();
-        var clients = await Task.WhenAll(Enumerable.Range(0, runs).Select(i => RunOneAsync(deployment, $"bench-{i}", samples)));
+        await Task.WhenAll(Enumerable.Range(0, runs).Select(i => RunOneAsync(deployment, $"bench-{i}", samples)));
         samples.Sort();
         return $"| {mode} | {runs} | {samples.Count} | {Percentile(samples, 0.50):F2} | {Percentile(samples, 0.90):F2} | {Percentile(samples, 0.99):F2} | {samples[^1]:F2} |";
     }
 
-    private static async Task<int> RunOneAsync(IRunningDeployment deployment, string tenant, List<double> samples)
+    private static async Task RunOneAsync(IRunningDeployment deployment, string tenant, List<double> samples)
     {
         await using var client = await RunClient.ConnectAsync(deployment.Gateway, tenant);
         var runId = await client.StartRunAsync(Flows.WriterReviewer, $"Measure the token path for {tenant}.");
-        var received = 0;
         await foreach (var runEvent in client.StreamEventsAsync(runId, TimeSpan.FromMinutes(3)))
         {
             var receivedAtUs = (Stopwatch.GetTimestamp() - s_clockOrigin) * 1_000_000 / Stopwatch.Frequency + s_unixOriginUs;
@@ -62,10 +61,8 @@ internal static class TokenLatency
                 {
                     samples.Add((receivedAtUs - emittedAtUs) / 1000.0);
                 }
-                received++;
             }
         }
-        return received;
     }
 
     // A monotonic clock anchored to Unix time once, so samples are not disturbed by wall-clock adjustments.
