@@ -249,12 +249,6 @@ internal sealed partial class WorkflowEngine
             return false;
         }
 
-        private HistoryEvent CommandEvent(EventType type)
-        {
-            var historyEvent = engine.NewEvent(type);
-            return historyEvent;
-        }
-
         private void ApplyCommand(Command command)
         {
             switch (command.CommandType)
@@ -277,7 +271,7 @@ internal sealed partial class WorkflowEngine
                     break;
                 case CommandType.RecordMarker:
                     var marker = command.RecordMarkerCommandAttributes;
-                    var markerEvent = CommandEvent(EventType.MarkerRecorded);
+                    var markerEvent = engine.NewEvent(EventType.MarkerRecorded);
                     markerEvent.MarkerRecordedEventAttributes = new MarkerRecordedEventAttributes
                     {
                         MarkerName = marker.MarkerName,
@@ -290,7 +284,7 @@ internal sealed partial class WorkflowEngine
                     break;
                 case CommandType.UpsertWorkflowSearchAttributes:
                     var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes;
-                    var upsertEvent = CommandEvent(EventType.UpsertWorkflowSearchAttributes);
+                    var upsertEvent = engine.NewEvent(EventType.UpsertWorkflowSearchAttributes);
                     upsertEvent.UpsertWorkflowSearchAttributesEventAttributes = new UpsertWorkflowSearchAttributesEventAttributes
                     {
                         SearchAttributes = upsert.SearchAttributes,
@@ -304,7 +298,7 @@ internal sealed partial class WorkflowEngine
                     break;
                 case CommandType.ModifyWorkflowProperties:
                     var modify = command.ModifyWorkflowPropertiesCommandAttributes;
-                    var modifyEvent = CommandEvent(EventType.WorkflowPropertiesModified);
+                    var modifyEvent = engine.NewEvent(EventType.WorkflowPropertiesModified);
                     modifyEvent.WorkflowPropertiesModifiedEventAttributes = new WorkflowPropertiesModifiedEventAttributes
                     {
                         UpsertedMemo = modify.UpsertedMemo,
@@ -332,7 +326,7 @@ internal sealed partial class WorkflowEngine
                     ApplyProtocolMessage(_messages[command.ProtocolMessageCommandAttributes.MessageId]);
                     break;
                 case CommandType.CompleteWorkflowExecution:
-                    var completedEvent = CommandEvent(EventType.WorkflowExecutionCompleted);
+                    var completedEvent = engine.NewEvent(EventType.WorkflowExecutionCompleted);
                     completedEvent.WorkflowExecutionCompletedEventAttributes = new WorkflowExecutionCompletedEventAttributes
                     {
                         Result = command.CompleteWorkflowExecutionCommandAttributes.Result,
@@ -346,7 +340,7 @@ internal sealed partial class WorkflowEngine
                     _closed = true;
                     break;
                 case CommandType.CancelWorkflowExecution:
-                    var canceledEvent = CommandEvent(EventType.WorkflowExecutionCanceled);
+                    var canceledEvent = engine.NewEvent(EventType.WorkflowExecutionCanceled);
                     canceledEvent.WorkflowExecutionCanceledEventAttributes = new WorkflowExecutionCanceledEventAttributes
                     {
                         Details = command.CancelWorkflowExecutionCommandAttributes.Details,
@@ -373,7 +367,7 @@ internal sealed partial class WorkflowEngine
             if (message.Body.Is(Acceptance.Descriptor))
             {
                 var acceptance = message.Body.Unpack<Acceptance>();
-                var accepted = CommandEvent(EventType.WorkflowExecutionUpdateAccepted);
+                var accepted = engine.NewEvent(EventType.WorkflowExecutionUpdateAccepted);
                 accepted.WorkflowExecutionUpdateAcceptedEventAttributes = new WorkflowExecutionUpdateAcceptedEventAttributes
                 {
                     ProtocolInstanceId = update.UpdateId,
@@ -389,7 +383,7 @@ internal sealed partial class WorkflowEngine
             else if (message.Body.Is(Response.Descriptor))
             {
                 var response = message.Body.Unpack<Response>();
-                var completedEvent = CommandEvent(EventType.WorkflowExecutionUpdateCompleted);
+                var completedEvent = engine.NewEvent(EventType.WorkflowExecutionUpdateCompleted);
                 completedEvent.WorkflowExecutionUpdateCompletedEventAttributes = new WorkflowExecutionUpdateCompletedEventAttributes
                 {
                     Meta = response.Meta,

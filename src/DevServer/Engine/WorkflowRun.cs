@@ -113,8 +113,6 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
 
     public List<ITimer> RunTimers { get; } = [];
 
-    public Failure? ContinuedFailure => StartAttributes.ContinuedFailure;
-
     /// <summary>Signals the end of every history long poll when an event is written.</summary>
     private TaskCompletionSource _historyChanged = NewSignal();
 

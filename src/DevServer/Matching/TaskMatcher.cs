@@ -21,17 +21,6 @@ internal sealed class TaskMatcher<TResponse>
     private readonly FairBacklog<IDispatchable<TResponse>> _backlog = new();
     private readonly LinkedList<TaskCompletionSource<IDispatchable<TResponse>>> _waiters = new();
 
-    public int BacklogCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _backlog.Count;
-            }
-        }
-    }
-
     public void Add(IDispatchable<TResponse> task) => Add(task, atFront: false);
 
     private void Add(IDispatchable<TResponse> task, bool atFront)
