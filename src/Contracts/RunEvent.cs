@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace AgentOrchestrator.Contracts;
 
 /// <summary>
@@ -29,6 +31,12 @@ public sealed record RunEvent
     public long Index { get; init; }
 
     public string? Text { get; init; }
+
+    /// <summary>
+    /// Structured payload of events that carry more than text (tool.call, tool.result, input.requested, step.retrying);
+    /// its shape per type is in docs/protocol.md. Null for the others.
+    /// </summary>
+    public JsonElement? Data { get; init; }
 
     /// <summary>When the event was produced (publisher's clock).</summary>
     public required DateTimeOffset Ts { get; init; }

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workflows;
 using MassTransit;
@@ -45,6 +46,12 @@ public sealed class AgentActivities(
         Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
         try
         {
+            if (attempt > 1)
+            {
+                // Tells subscribers that this attempt supersedes the earlier ones: they drop those attempts' partial text.
+                await PublishStepEventAsync(input, attempt, RunEventTypes.StepRetrying, 0, text: null, emittedAtUs: null, cancellationToken,
+                    JsonSerializer.SerializeToElement(new StepRetryingData(attempt - 1), WorkerJsonContext.Default.StepRetryingData));
+            }
             await PublishStepEventAsync(input, attempt, RunEventTypes.StepStarted, 0, text: null, emittedAtUs: null, cancellationToken);
             WorkerLog.StepStarted(logger, input.Agent, attempt, model);
             (AgentStepResult result, long batches) = await StreamAsync(input, attempt, model, cancellationToken);
@@ -142,7 +149,8 @@ public sealed class AgentActivities(
     }
 
     private Task PublishStepEventAsync(
-        AgentStepInput input, int attempt, string type, long index, string? text, long? emittedAtUs, CancellationToken cancellationToken)
+        AgentStepInput input, int attempt, string type, long index, string? text, long? emittedAtUs, CancellationToken cancellationToken,
+        JsonElement? data = null)
     {
         var runEvent = new RunEvent
         {
@@ -157,6 +165,7 @@ public sealed class AgentActivities(
             Text = text,
             Ts = time.GetUtcNow(),
             ModelEmittedAtUs = emittedAtUs,
+            Data = data,
         };
         return publisher.Publish(
             new RunEventsPublished { RunId = input.RunId, TenantId = input.TenantId, Events = [runEvent] },

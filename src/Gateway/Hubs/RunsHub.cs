@@ -11,9 +11,10 @@ namespace AgentOrchestrator.Gateway.Hubs;
 
 /// <summary>
 /// /hubs/runs: start runs and stream their events. Authorization (a bearer token with a tenant) is required by the
-/// endpoint mapping; every run id is resolved inside the caller's tenant.
+/// endpoint mapping; every run id is resolved inside the caller's tenant. Partial: groups of hub methods live in
+/// their own files (RunsHub.*.cs); methods there take the services they need as parameters (SignalR injects them).
 /// </summary>
-public sealed class RunsHub(RunService runs, RunRequestValidator validator, IRunEventFeed feed) : Hub
+public sealed partial class RunsHub(RunService runs, RunRequestValidator validator, IRunEventFeed feed) : Hub
 {
     public const string RunNotFoundMessage = "run not found";
 
