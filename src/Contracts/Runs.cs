@@ -4,6 +4,8 @@ namespace AgentOrchestrator.Contracts;
 public static class Flows
 {
     public const string WriterReviewer = "writer-reviewer";
+    public const string ResearchTeam = "research-team";
+    public const string SupportTriage = "support-triage";
 }
 
 public static class TaskQueues

@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.AddHttpClient(ChatModelFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<ChatModelFactory>();
         services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
+        services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();
 
         // The hosted worker is keyed by target, namespace and task queue at registration, so those are read now.
@@ -51,7 +53,11 @@ public static class AgentWorkerServiceCollectionExtensions
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
-            .AddWorkflow<WriterReviewerWorkflow>();
+            .AddScopedActivities<ModelTurnActivities>()
+            .AddScopedActivities<ToolCallActivities>()
+            .AddWorkflow<WriterReviewerWorkflow>()
+            .AddWorkflow<ResearchTeamWorkflow>()
+            .AddWorkflow<SupportTriageWorkflow>();
     }
 
     /// <summary>Says at start-up which model endpoint and which Temporal the worker uses: never chosen silently.</summary>

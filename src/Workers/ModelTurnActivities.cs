@@ -1,0 +1,296 @@
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Tools;
+using AgentOrchestrator.Workflows;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using Microsoft.SemanticKernel.Connectors.OpenAI;
+using OpenAI.Chat;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+using LogContext = Serilog.Context.LogContext;
+
+namespace AgentOrchestrator.Workers;
+
+/// <summary>
+/// One model call of an agent loop: the conversation so far goes to the model with the agent's tools declared but
+/// not auto-invoked (Semantic Kernel function calling, autoInvoke off); text streams to the bus as token deltas like
+/// agent.run-step; the workflow gets the final text or the tool calls the model asked for, and runs those itself.
+/// </summary>
+public sealed class ModelTurnActivities(
+    ChatModelFactory models,
+    AgentToolbox toolbox,
+    IPublishEndpoint publisher,
+    IOptions<ModelOptions> modelOptions,
+    IOptions<TokenBatchingOptions> batchingOptions,
+    IOptions<AgentWorkerOptions> workerOptions,
+    TimeProvider time,
+    ILogger<ModelTurnActivities> logger)
+{
+    /// <summary>ApplicationFailure type when an agent declares a tool this worker does not have.</summary>
+    public const string UnknownToolFailure = "UnknownTool";
+
+    [Activity(AgentActivityNames.ModelTurn)]
+    public async Task<ModelTurnResult> RunModelTurnAsync(ModelTurnInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ActivityExecutionContext context = ActivityExecutionContext.Current;
+        CancellationToken cancellationToken = context.CancellationToken;
+        string model = string.IsNullOrWhiteSpace(input.Model) ? modelOptions.Value.DefaultModel : input.Model;
+        using IDisposable tenant = LogContext.PushProperty("TenantId", input.TenantId);
+        using IDisposable run = LogContext.PushProperty("RunId", input.RunId);
+        using IDisposable step = LogContext.PushProperty("StepId", input.Step);
+
+        var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, context.Info.Attempt);
+        // Checked before anything streams: a declared tool the worker lacks is a flow bug that retrying cannot fix.
+        var functions = new List<KernelFunction>(input.Tools.Count);
+        foreach (string tool in input.Tools)
+        {
+            functions.Add(toolbox.Find(tool) ?? throw new ApplicationFailureException(
+                $"Agent '{input.Agent}' declares tool '{tool}', which this worker does not have. Tools: {string.Join(", ", toolbox.Names)}.",
+                UnknownToolFailure, nonRetryable: true));
+        }
+
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
+        try
+        {
+            await events.PublishRetryingIfRetryAsync(cancellationToken);
+            await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
+            WorkerLog.StepStarted(logger, input.Agent, events.Attempt, model);
+            (ModelTurnResult result, long batches) = await StreamAsync(input, events, model, functions, cancellationToken);
+            await events.PublishAsync(RunEventTypes.StepCompleted, batches, result.Text, cancellationToken);
+            WorkerLog.StepCompleted(logger, input.Agent, events.Attempt, result.Text.Length, batches, result.CompletionTokens);
+            if (result.ToolCalls.Count > 0)
+            {
+                WorkerLog.ModelTurnToolCalls(logger, input.Agent, events.Attempt, result.ToolCalls.Count);
+            }
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            WorkerLog.StepCanceled(logger, input.Agent, events.Attempt);
+            throw;
+        }
+        catch (Exception e) when (RejectedStatus(e) is { } status)
+        {
+            WorkerLog.StepFailed(logger, e, input.Agent, events.Attempt);
+            throw new ApplicationFailureException(
+                $"The model rejected the request ({status}): {e.Message}", e, "ModelRequestRejected", nonRetryable: true);
+        }
+        catch (Exception e)
+        {
+            WorkerLog.StepFailed(logger, e, input.Agent, events.Attempt);
+            throw;
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeats;
+        }
+    }
+
+    private async Task<(ModelTurnResult Result, long Batches)> StreamAsync(
+        ModelTurnInput input, StepEventPublisher events, string model, List<KernelFunction> functions, CancellationToken cancellationToken)
+    {
+        IChatCompletionService chat = models.Create(model);
+        ChatHistory history = ToChatHistory(input);
+        var settings = new OpenAIPromptExecutionSettings
+        {
+            Temperature = input.Temperature,
+            FunctionChoiceBehavior = functions.Count > 0 ? FunctionChoiceBehavior.Auto(functions, autoInvoke: false) : null,
+        };
+
+        var batcher = new TokenBatcher(batchingOptions.Value, time);
+        long index = 0;
+        bool? modelStamps = null;
+        using var flushStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task flushing = batcher.RunAsync(async (batch, ct) =>
+        {
+            long current = index++;
+            long? emittedAtUs = null;
+            if (modelStamps != false && batch.FirstSource is StreamingChatMessageContent first)
+            {
+                emittedAtUs = ModelChunkStamps.EmittedAtUs(first);
+                modelStamps ??= emittedAtUs is not null;
+            }
+            await events.PublishAsync(RunEventTypes.Token, current, batch.Text, ct, emittedAtUs: emittedAtUs);
+        }, flushStop.Token);
+
+        var text = new StringBuilder();
+        var calls = new SortedDictionary<int, ToolCallBuilder>();
+        int promptTokens = 0;
+        int completionTokens = 0;
+        try
+        {
+            await foreach (StreamingChatMessageContent update in chat.GetStreamingChatMessageContentsAsync(
+                history, settings, toolbox.Kernel, cancellationToken))
+            {
+                if (update.Content is { Length: > 0 } delta)
+                {
+                    text.Append(delta);
+                    batcher.Add(delta, update);
+                }
+                foreach (StreamingKernelContent item in update.Items)
+                {
+                    if (item is StreamingFunctionCallUpdateContent call)
+                    {
+                        ToolCallBuilder builder = calls.TryGetValue(call.FunctionCallIndex, out ToolCallBuilder? existing)
+                            ? existing
+                            : calls[call.FunctionCallIndex] = new ToolCallBuilder();
+                        builder.Append(call);
+                    }
+                }
+                if (update.InnerContent is StreamingChatCompletionUpdate { Usage: { } usage })
+                {
+                    promptTokens = usage.InputTokenCount;
+                    completionTokens = usage.OutputTokenCount;
+                }
+            }
+        }
+        catch
+        {
+            batcher.Complete();
+            await flushStop.CancelAsync();
+            await ObserveAsync(flushing);
+            throw;
+        }
+        batcher.Complete();
+        await flushing;
+        var result = new ModelTurnResult
+        {
+            Text = text.ToString(),
+            ToolCalls = calls.Values.Select(c => c.Build()).ToList(),
+            PromptTokens = promptTokens,
+            CompletionTokens = completionTokens,
+        };
+        return (result, index);
+    }
+
+    private static ChatHistory ToChatHistory(ModelTurnInput input)
+    {
+        var history = new ChatHistory();
+        history.AddSystemMessage(input.Instructions);
+        foreach (AgentMessage message in input.Messages)
+        {
+            switch (message.Role)
+            {
+                case AgentMessageRoles.User:
+                    history.AddUserMessage(message.Text ?? string.Empty);
+                    break;
+                case AgentMessageRoles.Assistant:
+                    var assistant = new Microsoft.SemanticKernel.ChatMessageContent(AuthorRole.Assistant, string.IsNullOrEmpty(message.Text) ? null : message.Text);
+                    foreach (AgentToolCall call in message.ToolCalls ?? [])
+                    {
+                        (string plugin, string function) = SplitName(call.Tool);
+                        assistant.Items.Add(new FunctionCallContent(function, plugin, call.CallId, ArgumentsOf(call.Arguments)));
+                    }
+                    history.Add(assistant);
+                    break;
+                case AgentMessageRoles.Tool:
+                    (string toolPlugin, string toolFunction) = SplitName(message.Tool ?? string.Empty);
+                    history.Add(new FunctionResultContent(toolFunction, toolPlugin, message.ToolCallId, message.Text ?? string.Empty).ToChatMessage());
+                    break;
+                default:
+                    throw new ApplicationFailureException($"Unknown message role '{message.Role}'.", "InvalidAgentMessage", nonRetryable: true);
+            }
+        }
+        return history;
+    }
+
+    private static (string Plugin, string Function) SplitName(string tool)
+    {
+        int separator = tool.IndexOf(AgentToolbox.NameSeparator, StringComparison.Ordinal);
+        return separator > 0 ? (tool[..separator], tool[(separator + 1)..]) : (string.Empty, tool);
+    }
+
+    private static KernelArguments ArgumentsOf(string json)
+    {
+        var arguments = new KernelArguments();
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                foreach (JsonProperty property in document.RootElement.EnumerateObject())
+                {
+                    arguments[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.Clone();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The call already ran (or failed) on these arguments; the model sees the call without them.
+        }
+        return arguments;
+    }
+
+    private async Task HeartbeatAsync(ActivityExecutionContext context, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            do
+            {
+                context.Heartbeat();
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // The turn ended.
+        }
+    }
+
+    private static int? RejectedStatus(Exception e)
+    {
+        int? status = e switch
+        {
+            HttpOperationException { StatusCode: { } code } => (int)code,
+            ClientResultException { Status: > 0 } result => result.Status,
+            _ => null,
+        };
+        return status is >= 400 and < 500 and not ((int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests)
+            ? status
+            : null;
+    }
+
+    private static async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped with the failed stream.
+        }
+    }
+
+    /// <summary>Assembles one streamed tool call: id and name arrive first, the arguments in fragments.</summary>
+    private sealed class ToolCallBuilder
+    {
+        private readonly StringBuilder _arguments = new();
+        private string? _callId;
+        private string? _name;
+
+        public void Append(StreamingFunctionCallUpdateContent update)
+        {
+            _callId ??= update.CallId;
+            _name ??= update.Name;
+            _arguments.Append(update.Arguments);
+        }
+
+        public AgentToolCall Build() => new()
+        {
+            CallId = _callId ?? throw new InvalidOperationException("The model streamed a tool call without an id."),
+            Tool = _name ?? throw new InvalidOperationException("The model streamed a tool call without a name."),
+            Arguments = _arguments.Length == 0 ? "{}" : _arguments.ToString(),
+        };
+    }
+}
