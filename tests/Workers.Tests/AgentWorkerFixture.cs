@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Temporalio.Client;
+using Temporalio.Extensions.Hosting;
 
 namespace AgentOrchestrator.Workers.Tests;
 
@@ -37,6 +38,11 @@ public abstract class AgentWorkerFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>More workflows or activities on the agent worker (e.g. test flows).</summary>
+    protected virtual void ConfigureWorker(ITemporalWorkerServiceOptionsBuilder worker)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         await _devServer.InitializeAsync();
@@ -57,7 +63,7 @@ public abstract class AgentWorkerFixture : IAsyncLifetime
         builder.Services.AddSingleton(Events);
         builder.Services.AddMessageBus(builder.Configuration,
             bus => bus.AddConsumer<RecordingConsumer, RecordingConsumerDefinition>());
-        builder.Services.AddAgentWorker(builder.Configuration);
+        ConfigureWorker(builder.Services.AddAgentWorker(builder.Configuration));
         ConfigureWorkerServices(builder.Services);
         _host = builder.Build();
         await _host.StartAsync();
@@ -76,6 +82,14 @@ public abstract class AgentWorkerFixture : IAsyncLifetime
                 Input = input,
             }),
             new WorkflowOptions(RunWorkflowIds.For(tenantId, runId), TaskQueues.Agents));
+    }
+
+    /// <summary>Starts any flow (workflow type) on the agents task queue, as the gateway does.</summary>
+    public async Task<WorkflowHandle> StartFlowAsync(string workflowType, string tenantId, string input, string? flow = null)
+    {
+        string runId = Guid.NewGuid().ToString("n");
+        var runInput = new RunInput { RunId = runId, TenantId = tenantId, Flow = flow ?? workflowType, Input = input };
+        return await Client.StartWorkflowAsync(workflowType, [runInput], new WorkflowOptions(RunWorkflowIds.For(tenantId, runId), TaskQueues.Agents));
     }
 
     public async Task<ModelSimulatorStats> SimulatorStatsAsync() =>
