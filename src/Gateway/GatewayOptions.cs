@@ -9,10 +9,10 @@ public sealed class GatewayOptions
     public const string SectionName = "Gateway";
 
     /// <summary>
-    /// Flow names a caller may start; each is a workflow type on <see cref="TaskQueues.Agents"/>. Configuration adds
-    /// to the built-in list (Gateway:Flows:0, ...); hosts may also add in code.
+    /// Flow names a caller may start besides the shipped ones (<see cref="FlowCatalog"/>); each is a workflow type on
+    /// <see cref="TaskQueues.Agents"/> taking a text input. Configuration adds them (Gateway:Flows:0, ...); hosts may also add in code.
     /// </summary>
-    public ISet<string> Flows { get; } = new HashSet<string>(StringComparer.Ordinal) { Contracts.Flows.WriterReviewer };
+    public ISet<string> Flows { get; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>Longest accepted run input, in characters (UTF-16 code units).</summary>
     [Range(1, 10_000_000)]

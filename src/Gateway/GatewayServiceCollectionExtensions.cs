@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.Gateway.Catalog;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Runs;
@@ -25,7 +26,7 @@ public sealed class RunGatewayBuilder(IServiceCollection services)
 {
     public IServiceCollection Services { get; } = services;
 
-    /// <summary>Allows another flow (a workflow type on the agents task queue) to be started through the API.</summary>
+    /// <summary>Allows another flow (a workflow type on the agents task queue) besides the shipped catalog to be started through the API.</summary>
     public RunGatewayBuilder AddFlow(string flow)
     {
         Services.Configure<GatewayOptions>(options => options.Flows.Add(flow));
@@ -63,6 +64,7 @@ public static class GatewayServiceCollectionExtensions
             });
         });
         services.TryAddSingleton<RunService>();
+        services.TryAddSingleton<FlowRegistry>();
         services.TryAddSingleton<RunRequestValidator>();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
         services.TryAddSingleton<GatewaySigningKey>();
@@ -101,6 +103,7 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapRunEndpoints(AuthorizationPolicy);
+        endpoints.MapFlowEndpoints(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {

@@ -1,30 +1,29 @@
-using Microsoft.Extensions.Options;
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Catalog;
 
 namespace AgentOrchestrator.Gateway.Runs;
 
-/// <summary>One set of rules for REST and the hub: known flow, non-empty input within the length limit.</summary>
-public sealed class RunRequestValidator(IOptions<GatewayOptions> options)
+/// <summary>One set of rules for REST and the hub: a flow the <see cref="FlowRegistry"/> knows, and an input its spec accepts.</summary>
+public sealed class RunRequestValidator(FlowRegistry flows)
 {
     /// <summary>Field name → messages; null when the request is valid.</summary>
     public Dictionary<string, string[]>? Validate(string? flow, string? input)
     {
-        var gateway = options.Value;
         Dictionary<string, string[]>? errors = null;
+        FlowDescriptor? descriptor = null;
         if (string.IsNullOrWhiteSpace(flow))
         {
             (errors ??= [])["flow"] = ["'flow' is required."];
         }
-        else if (!gateway.Flows.Contains(flow))
+        else if ((descriptor = flows.Find(flow)) is null)
         {
-            (errors ??= [])["flow"] = [$"Unknown flow '{Truncate(flow)}'. Known flows: {string.Join(", ", gateway.Flows.Order(StringComparer.Ordinal))}."];
+            (errors ??= [])["flow"] = [$"Unknown flow '{Truncate(flow)}'. Known flows: {string.Join(", ", flows.All.Select(f => f.Name))}."];
         }
-        if (string.IsNullOrWhiteSpace(input))
+        // Without a known flow, the input is still checked against the default text spec, so every problem is reported at once.
+        FlowInputSpec spec = descriptor?.Input ?? flows.DefaultInput;
+        if (spec.Check(input) is { } inputError)
         {
-            (errors ??= [])["input"] = ["'input' is required and must not be empty."];
-        }
-        else if (input.Length > gateway.MaxInputLength)
-        {
-            (errors ??= [])["input"] = [$"'input' is {input.Length} characters long; the limit is {gateway.MaxInputLength}."];
+            (errors ??= [])["input"] = [inputError];
         }
         return errors;
     }
