@@ -64,6 +64,7 @@ public static class GatewayServiceCollectionExtensions
         });
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<RunRequestValidator>();
+        services.AddRunInteraction();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
@@ -101,6 +102,7 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapRunEndpoints(AuthorizationPolicy);
+        endpoints.MapRunInteraction(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {

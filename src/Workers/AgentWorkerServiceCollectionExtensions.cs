@@ -51,7 +51,8 @@ public static class AgentWorkerServiceCollectionExtensions
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
-            .AddWorkflow<WriterReviewerWorkflow>();
+            .AddWorkflow<WriterReviewerWorkflow>()
+            .AddWorkflow<ChatThreadWorkflow>();
     }
 
     /// <summary>Says at start-up which model endpoint and which Temporal the worker uses: never chosen silently.</summary>
