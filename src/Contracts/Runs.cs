@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace AgentOrchestrator.Contracts;
 
 /// <summary>Names shared by the gateway (which starts runs) and the workers (which run them).</summary>
@@ -18,6 +20,17 @@ public static class TaskQueues
 public static class RunWorkflowIds
 {
     public static string For(string tenantId, string runId) => $"tenant/{tenantId}/run/{runId}";
+
+    /// <summary>The tenant and run of a workflow id made by <see cref="For"/>; false for any other id.</summary>
+    public static bool TryParse(string workflowId, out string tenantId, out string runId)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        string[] parts = workflowId.Split('/');
+        bool valid = parts is ["tenant", { Length: > 0 }, "run", { Length: > 0 }];
+        tenantId = valid ? parts[1] : string.Empty;
+        runId = valid ? parts[3] : string.Empty;
+        return valid;
+    }
 }
 
 /// <summary>What a flow's workflow is started with.</summary>
@@ -52,6 +65,9 @@ public sealed record AgentStepInput
 
     /// <summary>Model name; null uses the worker's configured default.</summary>
     public string? Model { get; init; }
+
+    /// <summary>Earlier messages of the conversation, sent to the model between the instructions and the prompt.</summary>
+    public IReadOnlyList<ConversationMessage>? History { get; init; }
 }
 
 /// <summary>A step's final text: the only model output that enters workflow history.</summary>
@@ -74,4 +90,10 @@ public sealed record RunLifecycleEvent
     public required string Type { get; init; }
 
     public string? Text { get; init; }
+
+    /// <summary>Set for an event that belongs to a step the workflow itself runs (input.requested): published as attempt 1, index 0.</summary>
+    public string? Step { get; init; }
+
+    /// <summary>Structured payload (<see cref="RunEvent.Data"/>).</summary>
+    public JsonElement? Data { get; init; }
 }

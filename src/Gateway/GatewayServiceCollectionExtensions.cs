@@ -66,6 +66,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<FlowRegistry>();
         services.TryAddSingleton<RunRequestValidator>();
+        services.AddRunInteraction();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
@@ -104,6 +105,7 @@ public static class GatewayServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapRunEndpoints(AuthorizationPolicy);
         endpoints.MapFlowEndpoints(AuthorizationPolicy);
+        endpoints.MapRunInteraction(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {

@@ -14,6 +14,7 @@ public sealed class ModelSimulatorMetrics
     private long _canceledRequests;
     private long _cutStreams;
     private long _injectedFaults;
+    private long _lastCanceledStreamAtUs;
 
     /// <summary>Chat completion requests received, valid or not.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -27,6 +28,12 @@ public sealed class ModelSimulatorMetrics
     /// <summary>Streaming responses stopped because the client went away.</summary>
     public long CanceledStreams => Interlocked.Read(ref _canceledStreams);
 
+    /// <summary>
+    /// When the simulator last noticed a streaming client go away (Unix µs, this machine's clock; 0: never), so a test
+    /// can time a cancellation from its request to the closed connection as the server saw it.
+    /// </summary>
+    public long LastCanceledStreamAtUs => Interlocked.Read(ref _lastCanceledStreamAtUs);
+
     /// <summary>Non-streaming requests whose client went away before the answer was sent.</summary>
     public long CanceledRequests => Interlocked.Read(ref _canceledRequests);
 
@@ -38,7 +45,7 @@ public sealed class ModelSimulatorMetrics
 
     /// <summary>A consistent-enough copy of all counters (each read is atomic on its own).</summary>
     public ModelSimulatorStats Snapshot() => new(
-        Requests, Streams, CompletedStreams, CanceledStreams, CanceledRequests, CutStreams, InjectedFaults);
+        Requests, Streams, CompletedStreams, CanceledStreams, CanceledRequests, CutStreams, InjectedFaults, LastCanceledStreamAtUs);
 
     internal void RequestReceived() => Interlocked.Increment(ref _requests);
 
@@ -46,7 +53,11 @@ public sealed class ModelSimulatorMetrics
 
     internal void StreamCompleted() => Interlocked.Increment(ref _completedStreams);
 
-    internal void StreamCanceled() => Interlocked.Increment(ref _canceledStreams);
+    internal void StreamCanceled()
+    {
+        Interlocked.Exchange(ref _lastCanceledStreamAtUs, (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / 10);
+        Interlocked.Increment(ref _canceledStreams);
+    }
 
     internal void RequestCanceled() => Interlocked.Increment(ref _canceledRequests);
 

@@ -8,4 +8,5 @@ public sealed record ModelSimulatorStats(
     long CanceledStreams,
     long CanceledRequests,
     long CutStreams,
-    long InjectedFaults);
+    long InjectedFaults,
+    long LastCanceledStreamAtUs);

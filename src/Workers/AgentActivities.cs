@@ -90,6 +90,17 @@ public sealed class AgentActivities(
         IChatCompletionService chat = models.Create(model);
         var history = new ChatHistory();
         history.AddSystemMessage(input.Instructions);
+        foreach (ConversationMessage message in input.History ?? [])
+        {
+            if (message.Role == ConversationRoles.Assistant)
+            {
+                history.AddAssistantMessage(message.Text);
+            }
+            else
+            {
+                history.AddUserMessage(message.Text);
+            }
+        }
         history.AddUserMessage(input.Prompt);
 
         var batcher = new TokenBatcher(batchingOptions.Value, time);

@@ -57,7 +57,8 @@ public static class AgentWorkerServiceCollectionExtensions
             .AddScopedActivities<ToolCallActivities>()
             .AddWorkflow<WriterReviewerWorkflow>()
             .AddWorkflow<ResearchTeamWorkflow>()
-            .AddWorkflow<SupportTriageWorkflow>();
+            .AddWorkflow<SupportTriageWorkflow>()
+            .AddWorkflow<ChatThreadWorkflow>();
     }
 
     /// <summary>Says at start-up which model endpoint and which Temporal the worker uses: never chosen silently.</summary>

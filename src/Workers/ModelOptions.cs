@@ -51,9 +51,10 @@ public sealed class AgentWorkerOptions
     /// <summary>
     /// How often a streaming activity heartbeats, and the longest the Temporal SDK may hold a heartbeat back.
     /// Cancellation reaches an activity through a heartbeat's answer, so this bounds how long a canceled run
-    /// keeps its model stream open.
+    /// keeps its model stream open: a cancel must stop the stream within 1 s, so the default leaves room for the
+    /// cancel's own round trips through Temporal.
     /// </summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>Where the worker finds Temporal (configuration section "Temporal").</summary>

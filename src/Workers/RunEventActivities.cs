@@ -16,16 +16,22 @@ public sealed class RunEventActivities(IPublishEndpoint publisher, TimeProvider 
         using IDisposable tenant = LogContext.PushProperty("TenantId", lifecycle.TenantId);
         using IDisposable run = LogContext.PushProperty("RunId", lifecycle.RunId);
 
+        // A step event the workflow publishes itself (input.requested) has one attempt and one event of its type.
+        bool stepEvent = lifecycle.Step is not null;
         var runEvent = new RunEvent
         {
-            Id = RunEventIds.ForRun(lifecycle.RunId, lifecycle.Type),
+            Id = stepEvent
+                ? RunEventIds.ForStep(lifecycle.RunId, lifecycle.Step!, 1, lifecycle.Type, 0)
+                : RunEventIds.ForRun(lifecycle.RunId, lifecycle.Type),
             RunId = lifecycle.RunId,
             TenantId = lifecycle.TenantId,
             Type = lifecycle.Type,
-            Attempt = 0,
+            Step = lifecycle.Step,
+            Attempt = stepEvent ? 1 : 0,
             // Run-level events are positioned within the run: the start first, the one terminal event after it.
-            Index = lifecycle.Type == RunEventTypes.RunStarted ? 0 : 1,
+            Index = stepEvent || lifecycle.Type == RunEventTypes.RunStarted ? 0 : 1,
             Text = lifecycle.Text,
+            Data = lifecycle.Data,
             Ts = time.GetUtcNow(),
         };
         await publisher.Publish(

@@ -16,24 +16,29 @@ public sealed class EmbeddedDeployment : IRunningDeployment
 {
     private readonly ServiceProcess _standalone;
 
-    private EmbeddedDeployment(ServiceProcess standalone, Uri gateway)
+    private EmbeddedDeployment(ServiceProcess standalone, Uri gateway, string temporalTarget)
     {
         _standalone = standalone;
         Gateway = gateway;
+        TemporalTarget = temporalTarget;
     }
 
     public Uri Gateway { get; }
+
+    /// <summary>host:port of the embedded dev server, for tests that read a run's Temporal history.</summary>
+    public string TemporalTarget { get; }
 
     public string Output => _standalone.Output;
 
     public static async Task<EmbeddedDeployment> StartAsync(IDictionary<string, string>? environment = null)
     {
         var gateway = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var temporalPort = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var standalone = ServiceProcess.Start("Standalone",
-            ["--urls", gateway.ToString().TrimEnd('/'), "--DevServer:Port", ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture)],
+            ["--urls", gateway.ToString().TrimEnd('/'), "--DevServer:Port", temporalPort],
             environment ?? new Dictionary<string, string>(), readyMarker: "is ready");
         await standalone.WaitReadyAsync();
-        return new EmbeddedDeployment(standalone, gateway);
+        return new EmbeddedDeployment(standalone, gateway, $"127.0.0.1:{temporalPort}");
     }
 
     public ValueTask DisposeAsync() => _standalone.DisposeAsync();
