@@ -9,8 +9,9 @@ namespace AgentOrchestrator.Gateway.Quotas;
 /// <summary>
 /// The run-start quotas: a per-tenant token bucket (per node) and the tenant's running workflows, counted cluster-wide
 /// through Temporal visibility (search attribute TenantId). While a tenant has a concurrent-run limit its starts on
-/// this node are serialized, so this node never admits more than the limit on a fresh count; see
-/// <see cref="QuotaOptions.ConcurrentRunsCacheTtl"/> for the cross-node window.
+/// this node are serialized, so this node never admits more than the limit on a fresh count (a slow start, such as a
+/// slowly sent body, delays only that tenant's other starts); see <see cref="QuotaOptions.ConcurrentRunsCacheTtl"/>
+/// for the cross-node window. Buckets and counts are kept per tenant that has started something (a few hundred bytes each).
 /// </summary>
 public sealed class RunStartGate(QuotaSettings settings, ITemporalClient temporal, TimeProvider time, QuotaRejections rejections,
     ILogger<RunStartGate> logger)

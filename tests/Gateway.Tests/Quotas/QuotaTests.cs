@@ -33,6 +33,7 @@ public sealed class QuotaTests(AuthQuotaGatewayFixture fixture)
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         await AssertProblemAsync(negotiate, HttpStatusCode.TooManyRequests, "quota.connections", retryAfterSeconds: 7);
         Assert.Equal(2, fixture.Rejections(tenant, "connections"));
+        Assert.Equal(0, await fixture.CountWorkflowsAsync(tenant));
 
         await second.DisposeAsync();
         await Eventually.TrueAsync(async () =>
