@@ -4,6 +4,7 @@ using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Catalog;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
+using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -32,6 +33,16 @@ public sealed class RunGatewayBuilder(IServiceCollection services)
         Services.Configure<GatewayOptions>(options => options.Flows.Add(flow));
         return this;
     }
+
+    /// <summary>
+    /// Declares the all-in-one embedded host: Auth:DevTokens=true is then allowed outside the Development
+    /// environment. Only a host's code can declare it, never configuration.
+    /// </summary>
+    public RunGatewayBuilder UseEmbeddedMode()
+    {
+        Services.Replace(ServiceDescriptor.Singleton(new GatewayHostMode(Embedded: true)));
+        return this;
+    }
 }
 
 public static class GatewayServiceCollectionExtensions
@@ -40,8 +51,9 @@ public static class GatewayServiceCollectionExtensions
     public const string AuthorizationPolicy = "RunGateway";
 
     /// <summary>
-    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal"), a lazily connecting Temporal client
-    /// (unless the host registered one), JWT bearer auth, SignalR, problem details and the in-memory event feed. The
+    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas"), a lazily connecting Temporal
+    /// client (unless the host registered one), JWT bearer and API key auth, tenant quotas, SignalR, problem details and
+    /// the in-memory event feed. The
     /// bus consumer is added separately through <see cref="AddRunGatewayConsumers"/>.
     /// </summary>
     public static RunGatewayBuilder AddRunGateway(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
@@ -51,7 +63,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<RunEventTailOptions>().BindConfiguration(RunEventTailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayTemporalOptions>().BindConfiguration(GatewayTemporalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayAuthOptions>().BindConfiguration(GatewayAuthOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayAuthOptions>>(new GatewayAuthOptionsValidator(environment)));
+        services.TryAddSingleton(GatewayHostMode.Distributed);
+        services.AddSingleton<IValidateOptions<GatewayAuthOptions>>(provider =>
+            new GatewayAuthOptionsValidator(environment, provider.GetRequiredService<GatewayHostMode>()));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITemporalClient>(provider =>
@@ -74,12 +88,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal", tags: ["ready"]);
 
         services.AddProblemDetails();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.TryAddSingleton<ApiKeyStore>();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.AuthenticationScheme, configureOptions: null);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, ConfigureGatewayJwtBearer>());
         services.AddAuthorizationBuilder().AddPolicy(AuthorizationPolicy, policy => policy
-            .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+            .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, ApiKeyDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
-            .RequireClaim(TenantIds.TenantClaim));
+            .RequireClaim(TenantIds.TenantClaim)
+            // A bearer token and an API key of different tenants in one request merge into one principal: refuse (403).
+            .RequireAssertion(context => context.User.FindAll(TenantIds.TenantClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).Count() == 1));
+        services.AddGatewayQuotas();
         services.AddSignalR().AddJsonProtocol(json =>
             json.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
         // SignalR's default 32 KB message limit would close the connection on a StartRun with a long (valid or too

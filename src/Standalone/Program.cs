@@ -14,7 +14,7 @@ builder.Services.AddTemporalDevServer();
 builder.Services.AddModelSimulator();
 builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
 builder.Services.AddAgentWorker(builder.Configuration);
-builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
+builder.Services.AddRunGateway(builder.Configuration, builder.Environment).UseEmbeddedMode();
 
 var app = builder.Build();
 app.MapModelSimulator();

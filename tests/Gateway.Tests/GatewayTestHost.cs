@@ -24,8 +24,9 @@ public sealed class GatewayTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="configure">Runs after the gateway is added: more configuration sources, UseEmbeddedMode, ...</param>
     public static async Task<GatewayTestHost> StartAsync(string temporalTarget, string environment = "Development",
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder, RunGatewayBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -49,7 +50,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddServiceDefaults();
         builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
-        builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
+        var gateway = builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
+        configure?.Invoke(builder, gateway);
 
         var app = builder.Build();
         app.MapRunGateway();

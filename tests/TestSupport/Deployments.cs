@@ -89,7 +89,7 @@ public sealed class DistributedDeployment : IRunningDeployment
             var worker = Start("Workers", ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}"],
                 new Dictionary<string, string>(shared) { ["Model__Endpoint"] = simulatorUrl + "/v1" }, "Application started");
             var gatewayProcess = Start("Gateway", ["--urls", gateway.ToString().TrimEnd('/')],
-                new Dictionary<string, string>(shared) { ["Auth__DevTokens"] = "true" }, "Application started");
+                new Dictionary<string, string>(shared) { ["Auth__DevTokens"] = "true", ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "Application started");
             await Task.WhenAll(worker.WaitReadyAsync(), gatewayProcess.WaitReadyAsync());
             return new DistributedDeployment(processes, gateway);
         }

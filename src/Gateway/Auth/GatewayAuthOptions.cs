@@ -7,7 +7,8 @@ public sealed class GatewayAuthOptions
 
     /// <summary>
     /// Whether POST /v1/dev/tokens is mapped. Null (not configured) means: only in the Development environment.
-    /// Embedded hosts set it explicitly.
+    /// True outside Development is refused at start-up unless the host declared embedded mode
+    /// (<see cref="RunGatewayBuilder.UseEmbeddedMode"/>).
     /// </summary>
     public bool? DevTokens { get; set; }
 
@@ -26,4 +27,7 @@ public sealed class GatewayAuthOptions
 
     /// <summary>Lifetime of tokens from POST /v1/dev/tokens.</summary>
     public TimeSpan DevTokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Server-to-server keys accepted in the X-Api-Key header ("Auth:ApiKeys:0", ...); hashes only.</summary>
+    public IList<ApiKeyEntry> ApiKeys { get; } = [];
 }

@@ -36,7 +36,7 @@ public sealed class GatewaySigningKey
     public bool DevTokensEnabled { get; }
 }
 
-internal sealed class GatewayAuthOptionsValidator(IHostEnvironment environment) : IValidateOptions<GatewayAuthOptions>
+internal sealed class GatewayAuthOptionsValidator(IHostEnvironment environment, GatewayHostMode hostMode) : IValidateOptions<GatewayAuthOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayAuthOptions options)
     {
@@ -46,6 +46,12 @@ internal sealed class GatewayAuthOptionsValidator(IHostEnvironment environment) 
             failures.Add("Auth:SigningKey must be at least 32 bytes (HMAC-SHA256).");
         }
         var devTokens = options.DevTokens ?? environment.IsDevelopment();
+        if (options.DevTokens == true && !environment.IsDevelopment() && !hostMode.Embedded)
+        {
+            failures.Add($"Auth:DevTokens=true is refused in the '{environment.EnvironmentName}' environment: anyone could mint tokens " +
+                "for any tenant. Dev tokens are for the Development environment or the embedded host only; remove the setting " +
+                "and configure Auth:SigningKey, Auth:Authority or Auth:ApiKeys.");
+        }
         if (string.IsNullOrEmpty(options.SigningKey) && options.Authority is null && !devTokens)
         {
             failures.Add("Configure Auth:SigningKey or Auth:Authority (a generated key is only used when dev tokens are enabled).");
@@ -58,6 +64,40 @@ internal sealed class GatewayAuthOptionsValidator(IHostEnvironment environment) 
         {
             failures.Add("Auth:Issuer and Auth:Audience must not be empty.");
         }
+        ValidateApiKeys(options.ApiKeys, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public static bool IsValidHash(string? hash) => hash is { Length: 64 } && hash.All(char.IsAsciiHexDigit);
+
+    private static void ValidateApiKeys(IList<ApiKeyEntry> keys, List<string> failures)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            var at = $"Auth:ApiKeys:{i}";
+            if (string.IsNullOrWhiteSpace(key.Id) || !ids.Add(key.Id))
+            {
+                failures.Add($"{at}:Id is required and must be unique.");
+            }
+            if (!IsValidHash(key.Hash))
+            {
+                failures.Add($"{at}:Hash must be the SHA-256 of the key as 64 hex digits (printf %s \"$KEY\" | sha256sum), never the key itself.");
+            }
+            else if (!hashes.Add(key.Hash))
+            {
+                failures.Add($"{at}:Hash is configured twice.");
+            }
+            if (!TenantIds.IsValid(key.Tenant))
+            {
+                failures.Add($"{at}:Tenant is required: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            }
+            if (string.IsNullOrWhiteSpace(key.Subject) || key.Subject.Length > 256)
+            {
+                failures.Add($"{at}:Subject is required (at most 256 characters).");
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
 using Microsoft.AspNetCore.SignalR;
 using Serilog.Context;
@@ -18,6 +19,7 @@ public sealed partial class RunsHub(RunService runs, RunRequestValidator validat
 {
     public const string RunNotFoundMessage = "run not found";
 
+    [StartsRun]
     public async Task<string> StartRun(string flow, string input)
     {
         var tenant = TenantIds.TenantOf(Context.User);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentOrchestrator.Gateway.Auth;
+using AgentOrchestrator.Gateway.Quotas;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -20,6 +21,7 @@ internal static class RunEndpoints
         runs.MapGet("/{runId}", GetRunAsync).WithName("GetRun");
     }
 
+    [StartsRun]
     private static async Task<IResult> CreateRunAsync(HttpContext http, RunRequestValidator validator, RunService runService,
         IOptions<GatewayOptions> options)
     {

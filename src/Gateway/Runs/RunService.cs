@@ -6,6 +6,7 @@ using AgentOrchestrator.Gateway.Auth;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
+using Temporalio.Common;
 using Temporalio.Exceptions;
 
 namespace AgentOrchestrator.Gateway.Runs;
@@ -35,6 +36,7 @@ public sealed class RunService(ITemporalClient temporal, ILogger<RunService> log
             await temporal.StartWorkflowAsync(flow, [runInput], new WorkflowOptions(workflowId, TaskQueues.Agents)
             {
                 IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
+                TypedSearchAttributes = new SearchAttributeCollection.Builder().Set(RunSearchAttributes.TenantId, tenantId).ToSearchAttributeCollection(),
                 Rpc = new RpcOptions { CancellationToken = cancellationToken },
             });
             GatewayLog.RunStarted(logger, runId, flow, subject ?? "(none)");

@@ -114,7 +114,8 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
     public async Task DevTokens_EnabledWithoutConfiguredKey_UseAGeneratedKey()
     {
         await using var host = await GatewayTestHost.StartAsync(fixture.DevServer.Target, environment: "Production",
-            settings: new Dictionary<string, string?> { ["Auth:DevTokens"] = "true", ["Auth:SigningKey"] = "" });
+            settings: new Dictionary<string, string?> { ["Auth:DevTokens"] = "true", ["Auth:SigningKey"] = "" },
+            configure: (_, gateway) => gateway.UseEmbeddedMode());
         using var http = new HttpClient { BaseAddress = host.Address };
         using var tokenResponse = await http.PostAsJsonAsync("v1/dev/tokens", new { tenant = "acme", subject = "x" });
         tokenResponse.EnsureSuccessStatusCode();

@@ -1,0 +1,92 @@
+using AgentOrchestrator.Gateway.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.SignalR;
+
+namespace AgentOrchestrator.Gateway.Quotas;
+
+/// <summary>
+/// The tenant quota middleware for HTTP. It sits where ASP.NET Core hands an authorized request on to its endpoint,
+/// so it runs for every endpoint that requires the gateway policy (REST, SSE, hub negotiate and connect, and any
+/// endpoint added later) right after the caller's tenant is known, whatever middleware order a host uses:
+/// <list type="bullet">
+/// <item>MaxMessageBytes: Content-Length checked up front, and the server's body limit lowered so a chunked body is
+/// refused while it is read (413, quota.message_size);</item>
+/// <item>MaxConnections: hub negotiate and transport connects are refused while the tenant is at its limit (429);</item>
+/// <item>run-start quotas for endpoints marked <see cref="StartsRunAttribute"/> (429).</item>
+/// </list>
+/// Failed authorizations go to the default handler (401/403).
+/// </summary>
+internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settings, TenantConnections connections, RunStartGate starts,
+    QuotaRejections rejections) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (!authorizeResult.Succeeded || context.User.FindFirst(TenantIds.TenantClaim)?.Value is not { } tenant || !TenantIds.IsValid(tenant))
+        {
+            await _default.HandleAsync(next, context, policy, authorizeResult);
+            return;
+        }
+        var limits = settings.For(tenant);
+        var endpoint = context.GetEndpoint();
+
+        if (limits.MaxMessageBytes is { } maxBytes)
+        {
+            if (context.Request.ContentLength > maxBytes)
+            {
+                await rejections.WriteAsync(context, tenant, QuotaRejection.MessageSize(context.Request.ContentLength.Value, maxBytes));
+                return;
+            }
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit
+                && (bodyLimit.MaxRequestBodySize is null || bodyLimit.MaxRequestBodySize > maxBytes))
+            {
+                bodyLimit.MaxRequestBodySize = maxBytes;
+            }
+        }
+
+        if (endpoint?.Metadata.GetMetadata<HubMetadata>() is not null && limits.MaxConnections is { } maxConnections
+            && IsConnectionStart(context, endpoint) && connections.Count(tenant) >= maxConnections)
+        {
+            await rejections.WriteAsync(context, tenant, QuotaRejection.Connections(maxConnections, settings.Current.RetryAfterSeconds));
+            return;
+        }
+
+        if (endpoint?.Metadata.GetMetadata<StartsRunAttribute>() is not null)
+        {
+            var rejection = await starts.RunAsync(tenant, async () =>
+            {
+                await InvokeAsync(next, context, tenant, limits);
+                return context.Response.StatusCode == StatusCodes.Status201Created;
+            }, context.RequestAborted);
+            if (rejection is not null)
+            {
+                await rejection.WriteAsync(context);
+            }
+            return;
+        }
+        await InvokeAsync(next, context, tenant, limits);
+    }
+
+    /// <summary>Negotiate, or a transport request that opens a connection (WebSocket upgrade, SSE).</summary>
+    private static bool IsConnectionStart(HttpContext context, Endpoint endpoint) =>
+        endpoint.Metadata.GetMetadata<NegotiateMetadata>() is not null || ConnectionRequests.IsWebSocketOrEventStream(context);
+
+    private async Task InvokeAsync(RequestDelegate next, HttpContext context, string tenant, TenantLimits limits)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge
+            && limits.MaxMessageBytes is { } maxBytes && !context.Response.HasStarted)
+        {
+            // The body grew past the tenant's limit while the endpoint read it (no or a false Content-Length).
+            await rejections.WriteAsync(context, tenant, QuotaRejection.MessageSize(-1, maxBytes));
+        }
+    }
+}
