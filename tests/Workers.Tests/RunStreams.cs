@@ -12,6 +12,14 @@ internal static class RunStreams
     public static string AssertStepStream(IReadOnlyList<RunEvent> events, string step, int attempt)
     {
         List<RunEvent> stepEvents = events.Where(e => e.Step == step && e.Attempt == attempt).ToList();
+        if (attempt > 1)
+        {
+            // A later attempt announces that it supersedes the earlier ones before it starts.
+            Assert.Equal(RunEventTypes.StepRetrying, stepEvents[0].Type);
+            Assert.Equal(attempt - 1, stepEvents[0].Data?.GetProperty("previousAttempt").GetInt32());
+            Assert.Equal(RunEventIds.ForStep(stepEvents[0].RunId, step, attempt, RunEventTypes.StepRetrying, 0), stepEvents[0].Id);
+            stepEvents.RemoveAt(0);
+        }
         Assert.True(stepEvents.Count >= 3, $"{step} attempt {attempt}: expected started, tokens, completed; got {stepEvents.Count} events");
         Assert.Equal(RunEventTypes.StepStarted, stepEvents[0].Type);
         Assert.Equal(RunEventTypes.StepCompleted, stepEvents[^1].Type);
