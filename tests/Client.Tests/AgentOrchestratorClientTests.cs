@@ -49,6 +49,41 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
     }
 
     [Fact]
+    public async Task SubscribeAsync_GatewayUnreachableForAWhile_RetriesConnectingThenResumesExactly()
+    {
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant());
+        var started = await client.StartRunAsync(Flows.WriterReviewer, "What should a client do while the gateway is down?");
+        Task? outage = null;
+        var refusedBefore = stack.Proxy.RefusedConnections;
+
+        // While the writer streams: drop every connection and refuse new ones until the client has retried 3 times.
+        var (events, transcript) = await ReadRunAsync(client, started.RunId, runEvent =>
+        {
+            if (outage is null && runEvent is { Step: "writer", Type: RunEventTypes.Token, Index: 2 })
+            {
+                stack.Proxy.Refusing = true;
+                stack.Proxy.CutAll();
+                outage = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await Eventually.TrueAsync(() => stack.Proxy.RefusedConnections - refusedBefore >= 3, TimeSpan.FromSeconds(60), "the client retries");
+                    }
+                    finally
+                    {
+                        stack.Proxy.Refusing = false;
+                    }
+                });
+            }
+        });
+
+        Assert.NotNull(outage);
+        await outage;
+        Assert.True(stack.Proxy.RefusedConnections - refusedBefore >= 3);
+        await AssertExactAsync(client, started.RunId, events, transcript);
+    }
+
+    [Fact]
     public async Task SubscribeAsync_StepCutOnAttempt1_TranscriptHoldsOnlyAttempt2Text()
     {
         await using var client = stack.ClientFor(ClientStackFixture.NewTenant());

@@ -18,6 +18,8 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _acceptLoop;
     private long _nextId;
     private int _accepted;
+    private int _refused;
+    private volatile bool _refusing;
 
     private TcpProxy(IPEndPoint target)
     {
@@ -33,6 +35,16 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>Connections accepted so far (a reconnecting client adds to it).</summary>
     public int AcceptedConnections => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections reset on arrival while <see cref="Refusing"/> was set.</summary>
+    public int RefusedConnections => Volatile.Read(ref _refused);
+
+    /// <summary>While true, new connections are reset as soon as they arrive: the server looks down to clients.</summary>
+    public bool Refusing
+    {
+        get => _refusing;
+        set => _refusing = value;
+    }
 
     /// <summary>Connections currently open through the proxy.</summary>
     public int OpenConnections => _links.Count;
@@ -88,6 +100,12 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 return;
             }
+            if (_refusing)
+            {
+                Interlocked.Increment(ref _refused);
+                new Link(client, null).Reset();
+                continue;
+            }
             Interlocked.Increment(ref _accepted);
             _ = ForwardAsync(client, cancellationToken);
         }
@@ -140,12 +158,12 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private sealed class Link(Socket client, Socket server)
+    private sealed class Link(Socket client, Socket? server)
     {
         /// <summary>Abortive close (linger 0): both peers get a connection reset, not an orderly end.</summary>
         public void Reset()
         {
-            foreach (var socket in new[] { client, server })
+            foreach (var socket in server is null ? [client] : new[] { client, server })
             {
                 try
                 {
@@ -162,7 +180,7 @@ public sealed class TcpProxy : IAsyncDisposable
         public void Close()
         {
             client.Dispose();
-            server.Dispose();
+            server?.Dispose();
         }
     }
 }
