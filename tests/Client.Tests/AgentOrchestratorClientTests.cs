@@ -192,6 +192,25 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
     }
 
     [Fact]
+    public async Task StartRunAsync_UnknownApiKey_ThrowsAuthenticationFailed()
+    {
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), options =>
+        {
+            options.AccessTokenProvider = null;
+            options.ApiKey = "ak_" + Guid.NewGuid().ToString("N");
+        });
+
+        await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.StartRunAsync(Flows.WriterReviewer, "hello"));
+        await Assert.ThrowsAsync<AuthenticationFailedException>(async () =>
+        {
+            await foreach (var runEvent in client.SubscribeAsync("0123456789abcdef0123456789abcdef"))
+            {
+                Assert.Fail("streamed with an unknown API key: " + runEvent.Id);
+            }
+        });
+    }
+
+    [Fact]
     public async Task SubscribeAsync_InvalidToken_ThrowsAuthenticationFailedWithoutRetrying()
     {
         await using var client = stack.ClientFor(ClientStackFixture.NewTenant(),
