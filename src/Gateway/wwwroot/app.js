@@ -1,20 +1,22 @@
-// The page's only logic: get a dev token, start writer-reviewer over the hub, stream both agents into their panels.
+// The page: get a dev token, start writer-reviewer, render the run's transcript live. Streaming, reconnecting,
+// resuming, de-duplication and retried-step handling live in agent-client.js (the same behaviour as the .NET SDK).
 "use strict";
 
 (() => {
+  const { AgentClient, RunTranscript } = window.AgentOrchestrator;
   const $ = (id) => document.getElementById(id);
-  const panels = { writer: $("writer"), reviewer: $("reviewer") };
-  let connection = null;
-  let connectionTenant = null;
+  let client = null;
+  let clientTenant = null;
 
   function setStatus(status) {
     $("status").textContent = status;
     $("status").dataset.status = status;
   }
 
-  function panelFor(ev) {
-    const name = `${ev.step ?? ""} ${ev.agent ?? ""}`.toLowerCase();
-    return name.includes("review") ? panels.reviewer : panels.writer;
+  function fail(message) {
+    $("start").disabled = false;
+    setStatus("error");
+    $("error").textContent = message;
   }
 
   async function devToken(tenant) {
@@ -29,46 +31,52 @@
     return (await response.json()).token;
   }
 
-  async function connect(tenant) {
-    if (connection && connectionTenant === tenant) {
-      return connection;
+  async function clientFor(tenant) {
+    if (client && clientTenant === tenant) {
+      return client;
     }
-    if (connection) {
-      await connection.stop();
+    if (client) {
+      await client.stop();
     }
     const token = await devToken(tenant);
-    connection = new signalR.HubConnectionBuilder()
-      .withUrl("/hubs/runs", { accessTokenFactory: () => token })
-      .withAutomaticReconnect()
-      .build();
-    connection.token = token;
-    await connection.start();
-    connectionTenant = tenant;
-    return connection;
+    client = new AgentClient({ accessTokenFactory: () => token });
+    clientTenant = tenant;
+    return client;
+  }
+
+  // Steps whose id or agent names a reviewer go to the reviewer panel, all others to the writer panel.
+  function render(transcript) {
+    const texts = { writer: "", reviewer: "" };
+    for (const step of transcript.steps.values()) {
+      const name = `${step.step} ${step.agent ?? ""}`.toLowerCase();
+      texts[name.includes("review") ? "reviewer" : "writer"] += step.text;
+    }
+    for (const panel of ["writer", "reviewer"]) {
+      if ($(panel).textContent !== texts[panel]) {
+        $(panel).textContent = texts[panel];
+        $(panel).scrollTop = $(panel).scrollHeight;
+      }
+    }
   }
 
   // run.completed is published just before the workflow closes, so GET may say "running" for a moment: poll
   // briefly. #status turns "completed" only once GET /v1/runs/{id} has the result that #result then shows.
-  async function showResult(hub, runId, fallback) {
+  async function showResult(runId, fallback) {
     $("result").textContent = fallback ?? "";
     for (let attempt = 0; attempt < 100; attempt++) {
       try {
-        const response = await fetch(`/v1/runs/${encodeURIComponent(runId)}`, { headers: { Authorization: `Bearer ${hub.token}` } });
-        if (response.ok) {
-          const run = await response.json();
-          if (run.status !== "running") {
-            $("result").textContent = typeof run.result === "string" ? run.result : JSON.stringify(run.result ?? null);
-            setStatus(run.status);
-            return;
-          }
+        const run = await client.getRun(runId);
+        if (run.status !== "running") {
+          $("result").textContent = typeof run.result === "string" ? run.result : JSON.stringify(run.result ?? null);
+          setStatus(run.status);
+          return;
         }
       } catch (e) {
         // Transient: try again below.
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    setStatus("error");
-    $("error").textContent = "The run reported completion but its result could not be read.";
+    fail("The run reported completion but its result could not be read.");
   }
 
   async function start(event) {
@@ -80,55 +88,38 @@
     }
     $("error").textContent = "";
     $("start").disabled = true;
-    panels.writer.textContent = "";
-    panels.reviewer.textContent = "";
+    $("writer").textContent = "";
+    $("reviewer").textContent = "";
     $("result").textContent = "";
     setStatus("starting");
     try {
-      const hub = await connect($("tenant").value.trim() || "demo");
-      const runId = await hub.invoke("StartRun", "writer-reviewer", prompt);
+      const agents = await clientFor($("tenant").value.trim() || "demo");
+      const { runId } = await agents.startRun("writer-reviewer", prompt);
       $("run-id").textContent = runId;
       setStatus("running");
-      // A retried step starts a new attempt: its partial text from an earlier attempt is dropped.
-      const attempts = new Map();
-      const seen = new Set();
-      hub.stream("Subscribe", runId, null).subscribe({
-        next: (ev) => {
-          if (seen.has(ev.id)) {
-            return;
-          }
-          seen.add(ev.id);
-          if (ev.step && ev.attempt) {
-            const panel = panelFor(ev);
-            if ((attempts.get(ev.step) ?? 0) < ev.attempt) {
-              if (attempts.has(ev.step)) {
-                panel.textContent = "";
-              }
-              attempts.set(ev.step, ev.attempt);
-            }
-          }
-          if (ev.type === "token") {
-            const panel = panelFor(ev);
-            panel.textContent += ev.text ?? "";
-            panel.scrollTop = panel.scrollHeight;
-          } else if (ev.type === "run.completed") {
-            showResult(hub, runId, ev.text);
-          } else if (ev.type === "run.failed" || ev.type === "run.canceled") {
-            setStatus(ev.type === "run.failed" ? "failed" : "canceled");
-            $("error").textContent = ev.text ?? "";
+      const transcript = new RunTranscript();
+      agents.subscribe(runId, {
+        onEvent: (ev) => {
+          transcript.apply(ev);
+          render(transcript);
+          if (transcript.status === "running" && $("status").dataset.status === "reconnecting") {
+            setStatus("running");
           }
         },
-        complete: () => { $("start").disabled = false; },
-        error: (err) => {
+        onReconnecting: () => setStatus("reconnecting"),
+        onComplete: () => {
           $("start").disabled = false;
-          setStatus("error");
-          $("error").textContent = String(err);
+          if (transcript.status === "completed") {
+            showResult(runId, transcript.result);
+          } else {
+            setStatus(transcript.status);
+            $("error").textContent = transcript.error ?? "";
+          }
         },
+        onError: (e) => fail(`[${e.code ?? "error"}] ${e.message ?? e}`),
       });
     } catch (e) {
-      $("start").disabled = false;
-      setStatus("error");
-      $("error").textContent = String(e);
+      fail(e.code ? `[${e.code}] ${e.message}` : String(e));
     }
   }
 

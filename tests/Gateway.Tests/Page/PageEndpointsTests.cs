@@ -18,7 +18,8 @@ public sealed class PageEndpointsTests(GatewayFixture fixture)
 
     [Theory]
     [InlineData("/lib/signalr.min.js", "signalR")]
-    [InlineData("/app.js", "StartRun")]
+    [InlineData("/app.js", "AgentClient")]
+    [InlineData("/agent-client.js", "Subscribe")]
     [InlineData("/app.css", "#status")]
     public async Task Assets_AreServedAnonymously(string path, string expected)
     {

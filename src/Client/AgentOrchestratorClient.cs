@@ -1,0 +1,359 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using AgentOrchestrator.Contracts;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AgentOrchestrator.Client;
+
+/// <summary>
+/// The gateway's .NET client: starts runs over REST (idempotently, retrying what the gateway could not take) and
+/// streams their events over one shared SignalR connection, each exactly once and in order, across reconnects,
+/// gateway restarts and step retries. Thread-safe; one instance per gateway and identity, disposed at the end.
+/// </summary>
+public sealed class AgentOrchestratorClient : IAsyncDisposable
+{
+    /// <summary>The header an API key travels in.</summary>
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
+    private readonly AgentOrchestratorClientOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly HttpClient _http;
+    private readonly Uri _hubAddress;
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private HubConnection? _connection;
+    private bool _disposed;
+
+    /// <summary>A client with <paramref name="options"/> (validated: an invalid setting throws <see cref="OptionsValidationException"/>).</summary>
+    public AgentOrchestratorClient(AgentOrchestratorClientOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new AgentOrchestratorClientOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(AgentOrchestratorClientOptions), validation.Failures);
+        }
+        _options = options;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<AgentOrchestratorClient>();
+        Reconnect = new ReconnectPolicy(options.Reconnect);
+        var baseAddress = options.BaseAddress!.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = options.RequestTimeout };
+        _hubAddress = new Uri(baseAddress, "hubs/runs");
+    }
+
+    /// <summary>The backoff this client applies (from <see cref="AgentOrchestratorClientOptions.Reconnect"/>).</summary>
+    public ReconnectPolicy Reconnect { get; }
+
+    /// <summary>
+    /// Starts <paramref name="flow"/> with <paramref name="input"/>. The idempotency key (a new one when not given)
+    /// makes the client's own retries safe: the gateway starts at most one run per key and tenant. Busy or
+    /// unreachable gateways are retried with backoff; quota, validation and auth errors are thrown typed.
+    /// </summary>
+    public async Task<StartedRun> StartRunAsync(string flow, string input, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(flow);
+        ArgumentNullException.ThrowIfNull(input);
+        var key = idempotencyKey ?? Guid.NewGuid().ToString("N");
+        using var response = await SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "v1/runs")
+            {
+                Content = JsonContent.Create(new CreateRunBody(flow, input), ClientJsonContext.Default.CreateRunBody),
+            };
+            request.Headers.Add(IdempotencyKeyHeader, key);
+            return request;
+        }, runId: null, $"start {flow}", cancellationToken);
+        var answer = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.CreateRunAnswer, cancellationToken)
+            ?? throw new AgentOrchestratorException(ErrorCodes.Unknown, "The gateway answered a start without a run id.", response.StatusCode);
+        return new StartedRun(answer.RunId, response.StatusCode == HttpStatusCode.Created);
+    }
+
+    /// <summary>The run's status and, once completed, its result; <see cref="RunNotFoundException"/> when the tenant has no such run.</summary>
+    public async Task<RunInfo> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v1/runs/{Uri.EscapeDataString(runId)}"),
+            runId, $"get {runId}", cancellationToken);
+        return await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.RunInfo, cancellationToken)
+            ?? throw new AgentOrchestratorException(ErrorCodes.Unknown, "The gateway answered without a run.", response.StatusCode);
+    }
+
+    /// <summary>
+    /// The run's events after <paramref name="cursor"/> (an event id; null: from the start), then live ones, ending
+    /// after the terminal event. Each event comes once and in order; events of superseded step attempts never come
+    /// after a newer attempt's. The stream survives connection loss, gateway restarts and slow-consumer ends by
+    /// reconnecting with backoff and resuming after the last event delivered. When the gateway cannot resume from
+    /// the cursor it sends a <c>stream.reset</c> event (<see cref="RunEventFilter.StreamReset"/>): discard what you
+    /// built for this run; the whole transcript follows. As the consumer moves past an event, the client
+    /// acknowledges it to the gateway (batched). Throws <see cref="RunNotFoundException"/>,
+    /// <see cref="AuthenticationFailedException"/>, <see cref="QuotaExceededException"/>, or
+    /// <see cref="AgentOrchestratorException"/> once reconnecting ran out of attempts.
+    /// </summary>
+    public async IAsyncEnumerable<RunEvent> SubscribeAsync(string runId, string? cursor = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var filter = new RunEventFilter();
+        var position = string.IsNullOrEmpty(cursor) ? null : cursor;
+        var failures = 0;
+        await using var acks = new AckBatcher(runId, _options.AckInterval, () => Volatile.Read(ref _connection), _logger);
+        while (true)
+        {
+            var connection = await ConnectAsync(cancellationToken);
+            using var streamCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var events = connection.StreamAsync<RunEvent>("Subscribe", runId, position, streamCancel.Token).GetAsyncEnumerator(streamCancel.Token);
+            Exception? failure;
+            try
+            {
+                while (true)
+                {
+                    (var hasEvent, failure) = await TryMoveNextAsync(events);
+                    if (!hasEvent)
+                    {
+                        break;
+                    }
+                    var runEvent = events.Current;
+                    if (!filter.Accept(runEvent))
+                    {
+                        continue;
+                    }
+                    failures = 0;
+                    if (runEvent.Type == RunEventFilter.StreamReset)
+                    {
+                        // Not a cursor the gateway could resume from: keep the last real event's id.
+                        ClientLog.StreamReset(_logger, runId);
+                    }
+                    else
+                    {
+                        position = runEvent.Id;
+                    }
+                    yield return runEvent;
+                    if (runEvent.Type != RunEventFilter.StreamReset)
+                    {
+                        acks.Processed(runEvent.Id);
+                    }
+                    if (IsTerminal(runEvent.Type))
+                    {
+                        yield break;
+                    }
+                }
+            }
+            finally
+            {
+                await streamCancel.CancelAsync();
+                await events.DisposeAsync();
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // The stream ended before the run did: classify, then resume from the last event delivered.
+            TimeSpan? retryAfter = null;
+            string reason;
+            if (failure is HubException hubError)
+            {
+                var error = ErrorMapping.FromHubMessage(hubError.Message, runId, hubError);
+                if (error.Code != ErrorCodes.SlowConsumer && error.Code != ErrorCodes.Unknown && !ErrorMapping.IsTransient(error))
+                {
+                    throw error;
+                }
+                retryAfter = (error as QuotaExceededException)?.RetryAfter;
+                reason = error.Message;
+            }
+            else
+            {
+                reason = failure?.Message ?? "the stream ended before the run did";
+            }
+            failures++;
+            if (!Reconnect.CanRetry(failures))
+            {
+                throw new AgentOrchestratorException(ErrorCodes.Unavailable,
+                    $"The stream of run {runId} could not be resumed after {failures} failed attempts: {reason}", null, failure);
+            }
+            var delay = Reconnect.DelayFor(failures, retryAfter);
+            ClientLog.Resuming(_logger, runId, reason, position ?? "(start)", delay, failures);
+            await Task.Delay(delay, cancellationToken);
+        }
+    }
+
+    /// <summary>Closes the hub connection and the HTTP client; open streams end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        await _connectGate.WaitAsync();
+        try
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+        _http.Dispose();
+    }
+
+    private static bool IsTerminal(string type) =>
+        type is RunEventTypes.RunCompleted or RunEventTypes.RunFailed or RunEventTypes.RunCanceled;
+
+    private static async ValueTask<(bool HasEvent, Exception? Failure)> TryMoveNextAsync(IAsyncEnumerator<RunEvent> events)
+    {
+        try
+        {
+            return (await events.MoveNextAsync(), null);
+        }
+        catch (Exception e)
+        {
+            // Any end of the stream other than its natural one is classified by the caller (connection loss, hub error, cancellation).
+            return (false, e);
+        }
+    }
+
+    /// <summary>The shared hub connection, (re)connecting with backoff when it is down. Auth failures are not retried.</summary>
+    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        await _connectGate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_connection is { State: HubConnectionState.Connected } current)
+            {
+                return current;
+            }
+            for (var attempt = 1; ; attempt++)
+            {
+                if (_connection is not null)
+                {
+                    await _connection.DisposeAsync();
+                    Volatile.Write(ref _connection, null);
+                }
+                RetryAfterCapture? capture = null;
+                var connection = BuildConnection(handler => capture = new RetryAfterCapture(handler));
+                Exception failure;
+                try
+                {
+                    await connection.StartAsync(cancellationToken);
+                    Volatile.Write(ref _connection, connection);
+                    return connection;
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    await connection.DisposeAsync();
+                    failure = e;
+                }
+                var status = (failure as HttpRequestException)?.StatusCode;
+                if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                {
+                    throw new AuthenticationFailedException($"The gateway rejected the credentials for {_hubAddress} ({(int)status}).", failure);
+                }
+                var retryAfter = capture?.RetryAfter;
+                if (!Reconnect.CanRetry(attempt))
+                {
+                    throw status == HttpStatusCode.TooManyRequests
+                        ? new QuotaExceededException(ErrorCodes.Admission, $"The gateway kept refusing connections ({failure.Message}).", retryAfter, status, failure)
+                        : new AgentOrchestratorException(ErrorCodes.Unavailable, $"Could not connect to {_hubAddress} after {attempt} attempts: {failure.Message}", status, failure);
+                }
+                var delay = Reconnect.DelayFor(attempt, retryAfter);
+                ClientLog.ConnectRetry(_logger, _hubAddress, failure.Message, delay, attempt);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private HubConnection BuildConnection(Func<HttpMessageHandler, HttpMessageHandler> wrapHandler)
+    {
+        var builder = new HubConnectionBuilder().WithUrl(_hubAddress, options =>
+        {
+            options.HttpMessageHandlerFactory = wrapHandler;
+            if (_options.AccessTokenProvider is { } tokens)
+            {
+                options.AccessTokenProvider = async () => await tokens(CancellationToken.None);
+            }
+            else
+            {
+                options.Headers[ApiKeyHeader] = _options.ApiKey!;
+            }
+        });
+        builder.Services.AddSingleton(_loggerFactory);
+        return builder.Build();
+    }
+
+    /// <summary>Sends a REST request, retrying (same request, so the same idempotency key) while the gateway is busy or unreachable.</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, string? runId, string operation,
+        CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = createRequest();
+            await AuthenticateAsync(request, cancellationToken);
+            Exception failure;
+            TimeSpan? retryAfter = null;
+            try
+            {
+                var response = await _http.SendAsync(request, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return response;
+                }
+                using (response)
+                {
+                    retryAfter = ErrorMapping.RetryAfterOf(response);
+                    var error = await ErrorMapping.FromResponseAsync(response, runId, cancellationToken);
+                    if (!ErrorMapping.IsTransient(error))
+                    {
+                        throw error;
+                    }
+                    failure = error;
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                failure = e;
+            }
+            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = e; // the request timed out
+            }
+            if (!Reconnect.CanRetry(attempt))
+            {
+                throw failure as AgentOrchestratorException
+                    ?? new AgentOrchestratorException(ErrorCodes.Unavailable, $"The gateway could not be reached after {attempt} attempts: {failure.Message}", null, failure);
+            }
+            var delay = Reconnect.DelayFor(attempt, retryAfter);
+            ClientLog.RequestRetry(_logger, operation, failure.Message, delay, attempt);
+            await Task.Delay(delay, cancellationToken);
+        }
+    }
+
+    private async Task AuthenticateAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (_options.AccessTokenProvider is { } tokens)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens(cancellationToken));
+        }
+        else
+        {
+            request.Headers.Add(ApiKeyHeader, _options.ApiKey);
+        }
+    }
+}

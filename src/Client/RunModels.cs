@@ -1,0 +1,37 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AgentOrchestrator.Client;
+
+/// <summary>The answer to a start: the run id, and whether this call started it (false: the idempotency key's run already existed).</summary>
+public sealed record StartedRun(string RunId, bool Created);
+
+/// <summary>A run as GET /v1/runs/{runId} describes it.</summary>
+public sealed record RunInfo
+{
+    /// <summary>The run id.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The flow the run executes.</summary>
+    public required string Flow { get; init; }
+
+    /// <summary>running, completed, failed, canceled, terminated or timed_out.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The run's result when completed (a JSON string for text flows).</summary>
+    public JsonElement? Result { get; init; }
+
+    /// <summary>The result as text when it is a JSON string, else null.</summary>
+    [JsonIgnore]
+    public string? ResultText => Result is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
+}
+
+internal sealed record CreateRunBody(string Flow, string Input);
+
+internal sealed record CreateRunAnswer(string RunId);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CreateRunBody))]
+[JsonSerializable(typeof(CreateRunAnswer))]
+[JsonSerializable(typeof(RunInfo))]
+internal sealed partial class ClientJsonContext : JsonSerializerContext;
