@@ -46,16 +46,16 @@ internal static class ThreadEndpoints
         var tenant = TenantIds.TenantOf(http.User);
         using var tenantScope = LogContext.PushProperty("TenantId", tenant);
         string? instructions = null;
-        // The body is optional: no body (or an empty one) makes a thread with the default assistant.
-        if (http.Request.ContentLength is null or > 0)
+        // The body is optional: none (Content-Length: 0) makes a thread with the default assistant.
+        if (http.Request.ContentLength != 0)
         {
             var (body, error) = await RunControlEndpoints.ReadJsonAsync(http, ThreadRequestJsonContext.Default.CreateThreadBody,
                 options.Value.MaxInputLength);
-            if (error is not null && http.Request.ContentLength is not null)
+            if (error is not null)
             {
                 return error;
             }
-            instructions = body?.Instructions;
+            instructions = body!.Instructions;
         }
         if (instructions?.Length > options.Value.MaxInputLength)
         {

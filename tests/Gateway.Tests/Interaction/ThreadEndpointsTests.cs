@@ -66,6 +66,9 @@ public sealed class ThreadEndpointsTests(InteractionGatewayFixture fixture) : IC
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         string threadId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("threadId").GetString()!;
 
+        using var misnamed = new StringContent("""{"instruction": "Be brief."}""", Encoding.UTF8, "application/json");
+        await InteractionEndpointsTests.AssertProblemAsync(await client.PostAsync(new Uri("v1/threads", UriKind.Relative), misnamed),
+            HttpStatusCode.BadRequest, "invalid_request", "instruction");
         await InteractionEndpointsTests.AssertProblemAsync(await PostRawAsync(client, threadId, """{"text": "  "}"""),
             HttpStatusCode.BadRequest, "invalid_request", "text");
         await InteractionEndpointsTests.AssertProblemAsync(await PostRawAsync(client, threadId, """{"txt": "hi"}"""),
@@ -75,6 +78,8 @@ public sealed class ThreadEndpointsTests(InteractionGatewayFixture fixture) : IC
         await InteractionEndpointsTests.AssertProblemAsync(await PostRawAsync(intruder, "no-such-thread", """{"text": "hi"}"""),
             HttpStatusCode.NotFound, "run_not_found", "no run");
 
+        // The misnamed create started nothing: the tenant has just the one thread.
+        Assert.Equal(1, (await fixture.Temporal.CountWorkflowsAsync($"WorkflowId STARTS_WITH 'tenant/{owner}/'")).Count);
         var history = await fixture.Temporal.GetWorkflowHandle(RunWorkflowIds.For(owner, threadId)).FetchHistoryAsync();
         Assert.DoesNotContain(history.Events, e => e.EventType is EventType.WorkflowExecutionUpdateAccepted or EventType.ActivityTaskScheduled
             && e.ActivityTaskScheduledEventAttributes.ActivityType.Name == AgentActivityNames.RunAgentStep);
