@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Auth;
-using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Catalog;
+using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;

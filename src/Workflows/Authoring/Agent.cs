@@ -44,6 +44,7 @@ public static class AgentFailures
     public const string MaxIterationsExceeded = "AgentMaxIterationsExceeded";
     public const string InvalidHandoff = "AgentInvalidHandoff";
     public const string FanOutFailed = "AgentFanOutFailed";
+    public const string UnhandledControlTool = "AgentUnhandledControlTool";
 }
 
 /// <summary>

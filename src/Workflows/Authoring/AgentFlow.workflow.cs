@@ -97,8 +97,8 @@ public sealed class AgentFlow
     public async Task<AgentResult> RunAgentAsync(Agent agent, string prompt, string? step = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        (AgentResult result, _) = await LoopAsync(agent, NextStep(step ?? agent.Name), [User(prompt)], onControl: null, cancellationToken);
-        return result;
+        (AgentResult result, AgentToolCall? control) = await LoopAsync(agent, NextStep(step ?? agent.Name), [User(prompt)], onControl: null, cancellationToken);
+        return control is null ? result : throw UnhandledControl(agent, control);
     }
 
     /// <summary>
@@ -310,14 +310,19 @@ public sealed class AgentFlow
     {
         try
         {
-            (AgentResult result, _) = await LoopAsync(branch.Agent, step, [User(branch.Prompt)], onControl: null, cancellationToken);
-            return new BranchOutcome(index, result, null);
+            (AgentResult result, AgentToolCall? control) = await LoopAsync(branch.Agent, step, [User(branch.Prompt)], onControl: null, cancellationToken);
+            return control is null ? new BranchOutcome(index, result, null) : throw UnhandledControl(branch.Agent, control);
         }
         catch (FailureException e) when (!TemporalException.IsCanceledException(e))
         {
             return new BranchOutcome(index, null, new FanOutFailure(branch.Agent.Name, step, FailureMessage(e)));
         }
     }
+
+    // A control tool in a plain agent run is a flow bug: fail loudly rather than return an empty answer.
+    private static ApplicationFailureException UnhandledControl(Agent agent, AgentToolCall call) => new(
+        $"Agent '{agent.Name}' called {call.Tool}, which only HandoffAsync, CritiqueLoopAsync and SuperviseAsync handle; do not list it in the agent's tools.",
+        AgentFailures.UnhandledControlTool, nonRetryable: true);
 
     private static Agent WithRoster(Agent agent, IReadOnlyList<Agent> specialists, string lead)
     {

@@ -97,6 +97,17 @@ public sealed class AgentLoopTests(AgentPatternsWorkerFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task RunAgentAsync_ModelCallsControlToolOutsideItsPattern_FailsTyped()
+    {
+        WorkflowHandle handle = await fixture.StartFlowAsync(AgentPatternsWorkflow.Name, Tenant,
+            "Pass it on. [[call:Flow-handoff {\"agent\":\"refunds\"}]]", AgentPatternsWorkflow.UnhandledControl);
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync<string>());
+        var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
+        Assert.Equal(AgentFailures.UnhandledControlTool, failure.ErrorType);
+        Assert.Contains("'misconfigured' called Flow-handoff", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FanOutAsync_BestEffortWithOneFailingBranch_ReportsFailureAndKeepsTheOthers()
     {
         WorkflowHandle handle = await fixture.StartFlowAsync(AgentPatternsWorkflow.Name, Tenant, "Three summaries please.",

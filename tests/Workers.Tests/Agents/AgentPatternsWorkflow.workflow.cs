@@ -15,6 +15,7 @@ public sealed class AgentPatternsWorkflow
     public const string FanOutBestEffort = "fan-out-best-effort";
     public const string FanOutFailFast = "fan-out-fail-fast";
     public const string Supervisor = "supervisor";
+    public const string UnhandledControl = "unhandled-control";
 
     public static Agent Cashier { get; } = new()
     {
@@ -38,6 +39,8 @@ public sealed class AgentPatternsWorkflow
 
     public static Agent Lead { get; } = new() { Name = "lead", Instructions = "You lead the support team and delegate." };
 
+    public static Agent Misconfigured { get; } = new() { Name = "misconfigured", Instructions = "You answer.", Tools = [ControlTools.Handoff] };
+
     public static Agent Refunds { get; } = new() { Name = "refunds", Instructions = "You process refunds." };
 
     [WorkflowRun]
@@ -57,6 +60,8 @@ public sealed class AgentPatternsWorkflow
                 return JsonSerializer.Serialize(result);
             case Supervisor:
                 return (await flow.SuperviseAsync(Lead, [Refunds, Summarizer], prompt)).Text;
+            case UnhandledControl:
+                return (await flow.RunAgentAsync(Misconfigured, prompt)).Text;
             default:
                 throw new Temporalio.Exceptions.ApplicationFailureException($"Unknown pattern {flow.Run.Flow}", nonRetryable: true);
         }

@@ -40,8 +40,10 @@ public sealed class ShippedFlowHistoryTests
         Assert.Equal(FlowCatalog.All.Select(f => f.Name).Order(StringComparer.Ordinal), workflowNames);
     }
 
-    // Flows are the workflows of the top-level namespace (sub-namespaces hold other workflows, e.g. conversations).
+    // Flows are the workflows started with a RunInput; others (e.g. conversation threads) take their own input.
     private static IEnumerable<Type> FlowWorkflowTypes() =>
         typeof(WriterReviewerWorkflow).Assembly.GetTypes()
-            .Where(t => t.Namespace == typeof(WriterReviewerWorkflow).Namespace && t.GetCustomAttribute<WorkflowAttribute>() is not null);
+            .Where(t => t.GetCustomAttribute<WorkflowAttribute>() is not null)
+            .Where(t => t.GetMethods().Any(m => m.GetCustomAttribute<WorkflowRunAttribute>() is not null
+                && m.GetParameters() is [{ ParameterType: var input }] && input == typeof(RunInput)));
 }
