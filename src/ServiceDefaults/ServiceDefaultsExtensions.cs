@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,15 +47,29 @@ public static class ServiceDefaultsExtensions
     {
         var options = configuration.GetSection(MessageBusOptions.SectionName).Get<MessageBusOptions>() ?? new MessageBusOptions();
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        services.AddOptions<MessageRetryOptions>().BindConfiguration(MessageRetryOptions.SectionName).ValidateDataAnnotations()
+            .Validate(r => r.MinInterval >= TimeSpan.Zero && r.MaxInterval >= r.MinInterval, "Bus:Retry:MaxInterval must be at least MinInterval (both not negative).")
+            .Validate(r => r.RedeliveryMinInterval >= TimeSpan.Zero && r.RedeliveryMaxInterval >= r.RedeliveryMinInterval,
+                "Bus:Retry:RedeliveryMaxInterval must be at least RedeliveryMinInterval (both not negative).")
+            .ValidateOnStart();
+        services.AddOptions<RunEventStreamOptions>().BindConfiguration(RunEventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMetrics();
+        services.TryAddSingleton<BusFaultObserver>();
+        services.AddReceiveObserver<BusFaultObserver>();
         services.AddMassTransit(bus =>
         {
             configureConsumers?.Invoke(bus);
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => UseRetryThenRedelivery(endpoint,
+                context.GetRequiredService<Microsoft.Extensions.Options.IOptions<MessageRetryOptions>>().Value));
             if (options.Transport == BusTransport.RabbitMq)
             {
                 var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Bus:RabbitMqUri is required when Bus:Transport is RabbitMq.");
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
-                    rabbit.Host(uri);
+                    // Explicit although it is MassTransit's default: a publish completes only once the broker has
+                    // taken the message, so a publish the broker refused fails its caller (the activity), which
+                    // Temporal retries, instead of vanishing.
+                    rabbit.Host(uri, host => host.PublisherConfirmation = true);
                     rabbit.ConfigureEndpoints(context);
                 });
             }
@@ -72,6 +87,24 @@ public static class ServiceDefaultsExtensions
         });
         services.AddHostedService<BusChoiceLogger>();
         return services;
+    }
+
+    /// <summary>
+    /// Consumers acknowledge only after they return. A failure is retried at once with exponential backoff; when that
+    /// is exhausted, the message is redelivered in process after longer delays (outer filter) and retried again; a
+    /// message that still fails goes to the endpoint's _error queue (MassTransit's default), counted and logged by
+    /// <see cref="BusFaultObserver"/>.
+    /// </summary>
+    private static void UseRetryThenRedelivery(IReceiveEndpointConfigurator endpoint, MessageRetryOptions retry)
+    {
+        if (retry.RedeliveryLimit > 0)
+        {
+            endpoint.UseMessageRetry(r => r.Exponential(retry.RedeliveryLimit, retry.RedeliveryMinInterval, retry.RedeliveryMaxInterval, retry.RedeliveryMinInterval));
+        }
+        if (retry.RetryLimit > 0)
+        {
+            endpoint.UseMessageRetry(r => r.Exponential(retry.RetryLimit, retry.MinInterval, retry.MaxInterval, retry.MinInterval));
+        }
     }
 
     private sealed class BusChoiceLogger(Microsoft.Extensions.Options.IOptions<MessageBusOptions> options, ILogger<BusChoiceLogger> logger) : IHostedService

@@ -48,7 +48,7 @@ public sealed class GatewayTestHost : IAsyncDisposable
         }
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddServiceDefaults();
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
+        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
         builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
 
         var app = builder.Build();
