@@ -37,9 +37,10 @@ public sealed class MessageRetryOptions
     public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Redeliveries, the second stage: after each (exponentially growing) delay the whole retry sequence runs again.
-    /// In process (the message stays unacknowledged, so a crash hands it back to the broker) because broker-side
-    /// delayed redelivery needs the rabbitmq_delayed_message_exchange plugin, which Debian's broker does not ship.
+    /// Redeliveries, the second stage after the retries: the message is handed to the consumer again after longer,
+    /// exponentially growing delays. In process (the message stays unacknowledged, so a crash hands it back to the
+    /// broker) because broker-side delayed redelivery needs the rabbitmq_delayed_message_exchange plugin, which
+    /// Debian's broker does not ship.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0, 100)]
     public int RedeliveryLimit { get; set; } = 3;

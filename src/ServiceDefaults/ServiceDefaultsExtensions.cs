@@ -90,20 +90,29 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Consumers acknowledge only after they return. A failure is retried at once with exponential backoff; when that
-    /// is exhausted, the message is redelivered in process after longer delays (outer filter) and retried again; a
-    /// message that still fails goes to the endpoint's _error queue (MassTransit's default), counted and logged by
-    /// <see cref="BusFaultObserver"/>.
+    /// Consumers acknowledge only after they return. A failure is retried at once with exponential backoff; then the
+    /// message is redelivered in process after longer, growing delays; a message that still fails goes to the
+    /// endpoint's _error queue (MassTransit's default), counted and logged by <see cref="BusFaultObserver"/>. Both
+    /// stages are one retry schedule: MassTransit does not nest retry filters, and broker-side delayed redelivery needs
+    /// a plugin Debian's broker lacks (docs/replay-tier.md). The message stays unacknowledged throughout, so a crash
+    /// hands it back to the broker.
     /// </summary>
     private static void UseRetryThenRedelivery(IReceiveEndpointConfigurator endpoint, MessageRetryOptions retry)
     {
-        if (retry.RedeliveryLimit > 0)
+        var schedule = Exponential(retry.RetryLimit, retry.MinInterval, retry.MaxInterval)
+            .Concat(Exponential(retry.RedeliveryLimit, retry.RedeliveryMinInterval, retry.RedeliveryMaxInterval))
+            .ToArray();
+        if (schedule.Length > 0)
         {
-            endpoint.UseMessageRetry(r => r.Exponential(retry.RedeliveryLimit, retry.RedeliveryMinInterval, retry.RedeliveryMaxInterval, retry.RedeliveryMinInterval));
+            endpoint.UseMessageRetry(r => r.Intervals(schedule));
         }
-        if (retry.RetryLimit > 0)
+    }
+
+    private static IEnumerable<TimeSpan> Exponential(int count, TimeSpan min, TimeSpan max)
+    {
+        for (var i = 0; i < count; i++)
         {
-            endpoint.UseMessageRetry(r => r.Exponential(retry.RetryLimit, retry.MinInterval, retry.MaxInterval, retry.MinInterval));
+            yield return TimeSpan.FromTicks(Math.Min(max.Ticks, (long)(min.Ticks * Math.Pow(2, i))));
         }
     }
 

@@ -1,4 +1,5 @@
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace AgentOrchestrator.TestSupport;
 
@@ -29,11 +30,18 @@ public static class RabbitMqAdmin
         await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body);
     }
 
-    /// <summary>Takes one message off a classic queue, or null when it is empty.</summary>
+    /// <summary>Takes one message off a classic queue, or null when it is empty or does not exist (yet).</summary>
     public static async Task<BasicGetResult?> GetAsync(Uri broker, string queue)
     {
         await using var connection = await ConnectAsync(broker);
         await using var channel = await connection.CreateChannelAsync();
-        return await channel.BasicGetAsync(queue, autoAck: true);
+        try
+        {
+            return await channel.BasicGetAsync(queue, autoAck: true);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return null;
+        }
     }
 }
