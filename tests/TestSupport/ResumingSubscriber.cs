@@ -47,6 +47,9 @@ public sealed class ResumingSubscriber
 
     public int Resets { get; private set; }
 
+    /// <summary>Events received whose id the subscriber already held (a correct gateway sends none).</summary>
+    public int DuplicatesReceived { get; private set; }
+
     /// <summary>Why each earlier subscription ended.</summary>
     public List<string> Breaks { get; } = [];
 
@@ -164,6 +167,7 @@ public sealed class ResumingSubscriber
         Cursor = runEvent.Id;
         if (!_seen.Add(runEvent.Id))
         {
+            DuplicatesReceived++;
             return;
         }
         if (runEvent.Step is { } step)
