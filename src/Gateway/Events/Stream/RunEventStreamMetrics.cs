@@ -19,7 +19,7 @@ public sealed class RunEventStreamMetrics
         _retries = meter.CreateCounter<long>("gateway.bus.processing_retries", unit: "{retry}",
             description: "Processing retries of run-event stream messages");
         _reconnects = meter.CreateCounter<long>("gateway.bus.reconnects", unit: "{reconnect}",
-            description: "Reconnections to the run-event stream after the connection was lost");
+            description: "Lost or failed connections to the run-event stream, each followed by a reconnect attempt");
     }
 
     internal void DeadLettered() => _deadLettered.Add(1);

@@ -166,7 +166,10 @@ public sealed partial class RunEventStreamSource(
         {
             await ProcessAsync(channel, delivery, offset, cancellationToken);
         }
-        state.Handled(offset);
+        if (offset >= 0)
+        {
+            state.Handled(offset);
+        }
         await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
     }
 
