@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Catalog;
 using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.Gateway.Events.Stream;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
@@ -82,6 +83,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RunRequestValidator>();
         services.AddRunInteraction();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
+        services.AddRunEventSource(configuration);
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
@@ -108,11 +110,14 @@ public static class GatewayServiceCollectionExtensions
         return new RunGatewayBuilder(services);
     }
 
-    /// <summary>The gateway's bus consumer; pass to ServiceDefaults' AddMessageBus(configuration, bus => ...).</summary>
-    public static void AddRunGatewayConsumers(this IBusRegistrationConfigurator bus)
+    /// <summary>
+    /// The gateway's bus consumers; pass to ServiceDefaults' AddMessageBus(configuration, bus => ...). The run-event
+    /// consumer is only used with the in-memory transport: over RabbitMQ the gateway reads the run-event stream.
+    /// </summary>
+    public static void AddRunGatewayConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        bus.AddConsumer<RunEventsPublishedConsumer, RunEventsPublishedConsumerDefinition>();
+        bus.AddRunEventConsumer(configuration);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ builder.Configuration.AddEnvironmentVariables().AddCommandLine(args); // user se
 builder.AddServiceDefaults();
 builder.Services.AddTemporalDevServer();
 builder.Services.AddModelSimulator();
-builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
+builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
 builder.Services.AddAgentWorker(builder.Configuration);
 builder.Services.AddRunGateway(builder.Configuration, builder.Environment).UseEmbeddedMode();
 

@@ -44,6 +44,8 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
         services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();
+        // Before the Temporal worker's hosted service (registered below), so no event is published before the stream exists.
+        services.AddHostedService<RunEventStreamDeclaration>();
 
         // The hosted worker is keyed by target, namespace and task queue at registration, so those are read now.
         TemporalOptions temporal = configuration.GetSection(TemporalOptions.SectionName).Get<TemporalOptions>() ?? new TemporalOptions();

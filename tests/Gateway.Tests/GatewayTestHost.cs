@@ -49,7 +49,7 @@ public sealed class GatewayTestHost : IAsyncDisposable
         }
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddServiceDefaults();
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
+        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
         var gateway = builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
         configure?.Invoke(builder, gateway);
 

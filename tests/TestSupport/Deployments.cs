@@ -45,62 +45,114 @@ public sealed class EmbeddedDeployment : IRunningDeployment
 }
 
 /// <summary>
-/// Distributed mode: the dev server, the model simulator, the worker and the gateway as four processes,
-/// with run events crossing a real RabbitMQ broker, configured as an operator would.
+/// Distributed mode: the dev server, the model simulator, the worker and one or more gateways as separate processes,
+/// with run events crossing a real RabbitMQ broker, configured as an operator would. Each deployment gets a
+/// run-event stream and error queue of its own (deleted at the end), and its gateways share a signing key, so a dev
+/// token from one is valid on all.
 /// </summary>
 public sealed class DistributedDeployment : IRunningDeployment
 {
     private readonly List<ServiceProcess> _processes;
+    private readonly List<(Uri Url, ServiceProcess Process)> _gateways = [];
+    private readonly Dictionary<string, string> _shared;
 
-    private DistributedDeployment(List<ServiceProcess> processes, Uri gateway)
+    private DistributedDeployment(List<ServiceProcess> processes, Dictionary<string, string> shared, Uri rabbitMq)
     {
         _processes = processes;
-        Gateway = gateway;
+        _shared = shared;
+        RabbitMq = rabbitMq;
     }
 
-    public Uri Gateway { get; }
+    /// <summary>The first gateway.</summary>
+    public Uri Gateway => _gateways[0].Url;
+
+    /// <summary>Every gateway started, in start order (killed ones included).</summary>
+    public IReadOnlyList<Uri> Gateways => _gateways.Select(g => g.Url).ToList();
+
+    public Uri RabbitMq { get; }
+
+    /// <summary>This deployment's run-event stream (Bus:RunEventStream:Name).</summary>
+    public string EventStream => _shared["Bus__RunEventStream__Name"];
+
+    /// <summary>Where its gateways park stream messages they cannot process.</summary>
+    public string ErrorQueue => _shared["Bus__RunEventStream__ErrorQueue"];
 
     public string Output => string.Join("\n\n", _processes.Select(p => $"== {p.Name}\n{p.Output}"));
 
-    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null)
+    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null, int gateways = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gateways, 1);
         var processes = new List<ServiceProcess>();
+        var temporalPort = ServiceProcess.FreePort();
+        var simulatorUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        var unique = Guid.NewGuid().ToString("N")[..12];
+        var shared = new Dictionary<string, string>
+        {
+            ["Bus__Transport"] = "RabbitMq",
+            ["Bus__RabbitMqUri"] = rabbitMq.ToString(),
+            ["Bus__RunEventStream__Name"] = $"test-run-events-{unique}",
+            ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
+            ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
+        };
+        var deployment = new DistributedDeployment(processes, shared, rabbitMq);
         try
         {
-            var temporalPort = ServiceProcess.FreePort();
-            var simulatorUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
-            var gateway = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
-            var shared = new Dictionary<string, string>
-            {
-                ["Bus__Transport"] = "RabbitMq",
-                ["Bus__RabbitMqUri"] = rabbitMq.ToString(),
-                ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
-            };
-            ServiceProcess Start(string project, string[] arguments, IDictionary<string, string> environment, string readyMarker)
-            {
-                var process = ServiceProcess.Start(project, arguments, environment, readyMarker);
-                processes.Add(process);
-                return process;
-            }
-
-            var devServer = Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
-            var simulator = Start("ModelSimulator", ["--urls", simulatorUrl], simulatorEnvironment ?? new Dictionary<string, string>(), "Now listening on");
+            var devServer = deployment.Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
+            var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], simulatorEnvironment ?? new Dictionary<string, string>(), "Now listening on");
             await Task.WhenAll(devServer.WaitReadyAsync(), simulator.WaitReadyAsync());
-            var worker = Start("Workers", ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}"],
+            var worker = deployment.Start("Workers", ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}"],
                 new Dictionary<string, string>(shared) { ["Model__Endpoint"] = simulatorUrl + "/v1" }, "Application started");
-            var gatewayProcess = Start("Gateway", ["--urls", gateway.ToString().TrimEnd('/')],
-                new Dictionary<string, string>(shared) { ["Auth__DevTokens"] = "true", ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "Application started");
-            await Task.WhenAll(worker.WaitReadyAsync(), gatewayProcess.WaitReadyAsync());
-            return new DistributedDeployment(processes, gateway);
+            var starting = Enumerable.Range(0, gateways).Select(_ => deployment.StartGatewayAsync()).ToList();
+            await Task.WhenAll(starting.Cast<Task>().Append(worker.WaitReadyAsync()));
+            return deployment;
         }
         catch
         {
-            foreach (var process in processes)
-            {
-                await process.DisposeAsync();
-            }
+            await deployment.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts one more gateway and waits until /readyz says it caught up with the run-event stream.</summary>
+    public async Task<Uri> StartGatewayAsync()
+    {
+        var url = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var environment = new Dictionary<string, string>(_shared)
+        {
+            ["Auth__DevTokens"] = "true",
+            // Dev tokens are refused outside Development (DOTNET_ENVIRONMENT wins over ASPNETCORE_ENVIRONMENT).
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Auth__SigningKey"] = SharedSigningKey,
+        };
+        var process = Start("Gateway", ["--urls", url.ToString().TrimEnd('/')], environment, "Application started");
+        lock (_gateways)
+        {
+            _gateways.Add((url, process));
+        }
+        await process.WaitReadyAsync();
+        using var http = new HttpClient { BaseAddress = url };
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+            return response.IsSuccessStatusCode;
+        }, TimeSpan.FromSeconds(120), $"gateway {url} is ready:\n{process.Output}");
+        return url;
+    }
+
+    /// <summary>kill -9 of one gateway process.</summary>
+    public async Task KillGatewayAsync(Uri gateway) => await _gateways.Single(g => g.Url == gateway).Process.DisposeAsync();
+
+    private const string SharedSigningKey = "distributed-deployment-test-signing-key-0123456789";
+
+    private ServiceProcess Start(string project, string[] arguments, IDictionary<string, string> environment, string readyMarker)
+    {
+        var process = ServiceProcess.Start(project, arguments, environment, readyMarker);
+        lock (_processes)
+        {
+            _processes.Add(process);
+        }
+        return process;
     }
 
     public async ValueTask DisposeAsync()
@@ -109,5 +161,6 @@ public sealed class DistributedDeployment : IRunningDeployment
         {
             await process.DisposeAsync();
         }
+        await RabbitMqAdmin.DeleteQueuesAsync(RabbitMq, EventStream, ErrorQueue);
     }
 }

@@ -14,9 +14,9 @@ public sealed class RunEventsPublishedConsumer(IRunEventFeed feed) : IConsumer<R
 }
 
 /// <summary>
-/// Every gateway instance needs every run's events (its subscribers may be on any run), so each instance gets its
-/// own temporary queue (fan-out) instead of competing on a shared one. Messages are consumed one at a time, in the
-/// order the broker holds them (the realtime-delivery work replaces this with reordering by event sequence).
+/// The in-memory transport's path (one process; over RabbitMQ gateways read the run-event stream instead, see
+/// Stream/RunEventStreamSource). The endpoint is a temporary queue of its own, and messages are consumed one at a
+/// time, in the order the bus holds them.
 /// </summary>
 public sealed class RunEventsPublishedConsumerDefinition : ConsumerDefinition<RunEventsPublishedConsumer>
 {
