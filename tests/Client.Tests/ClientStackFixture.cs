@@ -64,7 +64,7 @@ public sealed partial class ClientStackFixture : IAsyncLifetime
             ["Serilog:MinimumLevel:Default"] = "Warning",
         });
         builder.AddServiceDefaults();
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers());
+        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
         builder.Services.AddAgentWorker(builder.Configuration);
         builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
         var usedFaultKeys = new FaultKeys();
