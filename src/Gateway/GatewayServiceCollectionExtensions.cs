@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Auth;
+using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
@@ -65,6 +66,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<RunRequestValidator>();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
+        services.AddRunDelivery();
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
@@ -91,6 +93,7 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddConsumer<RunEventsPublishedConsumer, RunEventsPublishedConsumerDefinition>();
+        bus.AddRunDeliveryConsumers();
     }
 
     /// <summary>
@@ -101,6 +104,7 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapRunEndpoints(AuthorizationPolicy);
+        endpoints.MapRunDelivery(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {
