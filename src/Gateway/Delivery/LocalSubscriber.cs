@@ -15,6 +15,9 @@ public sealed class LocalSubscriber
     private long _deliveredCount;
     private long _ackedOrdinal;
     private SubscriberPosition _position;
+    private SubscriberOutbox? _outbox;
+    private long _peakQueuedBytes;
+    private long _coalescedBefore;
 
     internal LocalSubscriber(SubscriberPosition position, TimeProvider time)
     {
@@ -88,6 +91,20 @@ public sealed class LocalSubscriber
         }
     }
 
+    /// <summary>The outbound queue now serving this subscriber (a new one per connection).</summary>
+    public void Attach(SubscriberOutbox outbox)
+    {
+        lock (_gate)
+        {
+            if (_outbox is not null)
+            {
+                _peakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox.PeakBytes);
+                _coalescedBefore += _outbox.CoalescedCount;
+            }
+            _outbox = outbox;
+        }
+    }
+
     internal void MarkDirty()
     {
         lock (_gate)
@@ -104,7 +121,13 @@ public sealed class LocalSubscriber
             {
                 Dirty = false;
             }
-            return _position;
+            return _outbox is null
+                ? _position
+                : _position with
+                {
+                    PeakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox.PeakBytes),
+                    Coalesced = _coalescedBefore + _outbox.CoalescedCount,
+                };
         }
     }
 }

@@ -21,6 +21,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var queue = new SubscriberOutbox(options.CurrentValue, metrics);
+        subscriber.Attach(queue);
         using var subscription = feed.Subscribe(tenantId, runId, cursor, queue);
         var hasCursor = !string.IsNullOrEmpty(cursor);
         var reset = hasCursor && !subscription.CursorKnown;

@@ -8,7 +8,8 @@ namespace AgentOrchestrator.Gateway.Delivery;
 /// last control event merge into one (id and index of the last merged delta, texts concatenated); a control or
 /// lifecycle event arriving into a backlog first coalesces every run of queued deltas, so it waits behind at most one
 /// delta per step attempt and the causal order is kept. Past the hard limit the queue is dropped and the reader gets
-/// <see cref="SlowConsumerException"/>: the client resumes with its cursor.
+/// <see cref="SlowConsumerException"/>: the client resumes with its cursor. Memory per subscriber is at most the hard
+/// byte limit plus two events (a long lifecycle event being written and the one arriving).
 /// </summary>
 public sealed class SubscriberOutbox
 {
@@ -54,6 +55,7 @@ public sealed class SubscriberOutbox
             {
                 return false;
             }
+            var waitingBefore = _items.First is { Value.Type: not RunEventTypes.Token } oldest ? _bytes - SizeOf(oldest.Value) : _bytes;
             var backlog = _items.Count >= _limits.SoftLimitEvents || _bytes >= _limits.SoftLimitBytes;
             if (runEvent.Type == RunEventTypes.Token)
             {
@@ -80,7 +82,10 @@ public sealed class SubscriberOutbox
             }
             PeakCount = Math.Max(PeakCount, _items.Count);
             PeakBytes = Math.Max(PeakBytes, _bytes);
-            if (_items.Count > _limits.HardLimitEvents || _bytes > _limits.HardLimitBytes)
+            // Bytes count what was queued before this event arrived, less the oldest event when it is a lifecycle
+            // event: one long step.completed (holding the step's whole text) being written is not falling behind.
+            // Memory per subscriber is therefore at most the hard limit plus that event and the arriving one.
+            if (_items.Count > _limits.HardLimitEvents || waitingBefore > _limits.HardLimitBytes)
             {
                 FailLocked($"[slow_consumer] The subscriber fell behind by more than {_limits.HardLimitEvents} events or {_limits.HardLimitBytes} bytes and was disconnected; subscribe again with the id of the last event received as cursor.");
                 _metrics?.SlowConsumerDisconnected();

@@ -28,6 +28,12 @@ public sealed record SubscriberPosition
     /// <summary>Events sent but not (yet) acknowledged, as far as the serving gateway can tell.</summary>
     public long Lag { get; init; }
 
+    /// <summary>Largest (estimated) size this subscriber's outbound queue reached on its serving gateway, in bytes.</summary>
+    public long PeakQueuedBytes { get; init; }
+
+    /// <summary>Token deltas merged for this subscriber because it fell behind.</summary>
+    public long Coalesced { get; init; }
+
     public required bool Connected { get; init; }
 
     public required DateTimeOffset ConnectedAt { get; init; }
