@@ -26,6 +26,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
         var hasCursor = !string.IsNullOrEmpty(cursor);
         var reset = hasCursor && !subscription.CursorKnown;
         IReadOnlyList<RunEvent> first = subscription.Replay;
+        DurableCoverage? covered = null;
         if (reset || (!hasCursor && !subscription.FromRunStart))
         {
             var source = subscription.FromRunStart ? "tail" : "durable";
@@ -36,7 +37,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
             }
             if (!subscription.FromRunStart)
             {
-                first = await WholeTranscriptAsync(tenantId, runId, subscription.Replay, cancellationToken);
+                (first, covered) = await WholeTranscriptAsync(tenantId, runId, subscription.Replay, cancellationToken);
             }
             metrics.Replay(reset ? "reset-" + source : source);
         }
@@ -55,6 +56,10 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
         }
         while (await queue.ReadAsync(cancellationToken) is { } runEvent)
         {
+            if (covered?.Covers(runEvent) == true)
+            {
+                continue; // reached this gateway after the durable record had it: already sent
+            }
             yield return Delivered(runEvent, subscriber);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {
@@ -64,30 +69,25 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
     }
 
     /// <summary>Finished steps and lifecycle from the durable record, then the tail's events it does not cover.</summary>
-    private async Task<IReadOnlyList<RunEvent>> WholeTranscriptAsync(string tenantId, string runId, IReadOnlyList<RunEvent> tail,
-        CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<RunEvent> Events, DurableCoverage? Covered)> WholeTranscriptAsync(string tenantId, string runId,
+        IReadOnlyList<RunEvent> tail, CancellationToken cancellationToken)
     {
         var recorded = await durable.ReadAsync(tenantId, runId, cancellationToken);
         if (recorded is null || recorded.Count == 0)
         {
-            return tail;
+            return (tail, null);
         }
-        var steps = new HashSet<string>(StringComparer.Ordinal);
-        var runTypes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var runEvent in recorded)
-        {
-            _ = runEvent.Step is { } step ? steps.Add(step) : runTypes.Add(runEvent.Type);
-        }
+        var covered = new DurableCoverage(recorded);
         var whole = new List<RunEvent>(recorded.Count + tail.Count);
         whole.AddRange(recorded);
         foreach (var runEvent in tail)
         {
-            if (runEvent.Step is { } step ? !steps.Contains(step) : !runTypes.Contains(runEvent.Type))
+            if (!covered.Covers(runEvent))
             {
                 whole.Add(runEvent);
             }
         }
-        return whole;
+        return (whole, covered);
     }
 
     private RunEvent Delivered(RunEvent runEvent, LocalSubscriber subscriber)
@@ -105,4 +105,21 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
         Type = RunEventTypes.StreamReset,
         Ts = time.GetUtcNow(),
     };
+
+    /// <summary>The steps and run-level event types a durable transcript already holds.</summary>
+    private sealed class DurableCoverage
+    {
+        private readonly HashSet<string> _steps = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _runTypes = new(StringComparer.Ordinal);
+
+        public DurableCoverage(IReadOnlyList<RunEvent> recorded)
+        {
+            foreach (var runEvent in recorded)
+            {
+                _ = runEvent.Step is { } step ? _steps.Add(step) : _runTypes.Add(runEvent.Type);
+            }
+        }
+
+        public bool Covers(RunEvent runEvent) => runEvent.Step is { } step ? _steps.Contains(step) : _runTypes.Contains(runEvent.Type);
+    }
 }
