@@ -142,6 +142,33 @@ public sealed class DeliveryHubTests(GatewayFixture fixture)
         Assert.Contains("[run_not_found] ", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("not/valid")]
+    [InlineData("")]
+    public async Task SubscribeAs_MalformedSubscriptionId_FailsWithInvalidRequest(string subscriptionId)
+    {
+        var (hub, run) = await StartRunAsync();
+        await using var connection = hub;
+
+        var error = await Assert.ThrowsAsync<HubException>(() => CollectAsync(hub, "SubscribeAs", [run.RunId, subscriptionId, null], []));
+
+        Assert.Contains("[invalid_request] ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SubscribeAs_SubscriptionIdOfAnotherRun_FailsWithInvalidRequest()
+    {
+        var (hub, run) = await StartRunAsync();
+        await using var connection = hub;
+        var otherRun = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "another");
+        await PublishAsync(run, run.RunStarted(), run.RunCompleted());
+        await CollectAsync(hub, "SubscribeAs", [run.RunId, "sub-one-run", null], []);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => CollectAsync(hub, "SubscribeAs", [otherRun, "sub-one-run", null], []));
+
+        Assert.Contains("[invalid_request] ", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Sse_LastEventId_ResumesExactlyAndEndsAfterTheTerminalEvent()
     {
