@@ -18,6 +18,9 @@ public sealed class LocalSubscriber
     private SubscriberOutbox? _outbox;
     private long _peakQueuedBytes;
     private long _coalescedBefore;
+    // Per-event state lives in fields (no allocation per delivered event); Snapshot composes the record.
+    private string? _delivered;
+    private DateTimeOffset _deliveredAt;
 
     internal LocalSubscriber(SubscriberPosition position, TimeProvider time)
     {
@@ -47,7 +50,8 @@ public sealed class LocalSubscriber
             {
                 _ordinals.Remove(_recent.Dequeue());
             }
-            _position = _position with { Delivered = runEvent.Id, Lag = _deliveredCount - _ackedOrdinal, UpdatedAt = _time.GetUtcNow() };
+            _delivered = runEvent.Id;
+            _deliveredAt = _time.GetUtcNow();
             Dirty = true;
         }
     }
@@ -64,7 +68,7 @@ public sealed class LocalSubscriber
                 lag = _deliveredCount - _ackedOrdinal;
             }
             var now = _time.GetUtcNow();
-            _position = _position with { Acknowledged = cursor, LastAckAt = now, Lag = lag ?? _position.Lag, UpdatedAt = now };
+            _position = _position with { Acknowledged = cursor, LastAckAt = now, UpdatedAt = now };
             Dirty = true;
             return lag;
         }
@@ -121,9 +125,17 @@ public sealed class LocalSubscriber
             {
                 Dirty = false;
             }
-            return _outbox is null
+            var position = _delivered is null
                 ? _position
                 : _position with
+                {
+                    Delivered = _delivered,
+                    Lag = _deliveredCount - _ackedOrdinal,
+                    UpdatedAt = _deliveredAt > _position.UpdatedAt ? _deliveredAt : _position.UpdatedAt,
+                };
+            return _outbox is null
+                ? position
+                : position with
                 {
                     PeakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox.PeakBytes),
                     Coalesced = _coalescedBefore + _outbox.CoalescedCount,
