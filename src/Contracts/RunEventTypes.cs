@@ -14,4 +14,7 @@ public static class RunEventTypes
     public const string RunCompleted = "run.completed";
     public const string RunFailed = "run.failed";
     public const string RunCanceled = "run.canceled";
+
+    /// <summary>Synthetic, from a gateway: the cursor is unknown; discard this run's state, the whole transcript follows.</summary>
+    public const string StreamReset = "stream.reset";
 }

@@ -19,9 +19,6 @@ internal static partial class GatewayLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Idempotent repeat of run {RunId} of flow {Flow}: nothing started")]
     public static partial void RunRepeated(ILogger logger, string runId, string flow);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber of run {RunId} (tenant {TenantId}) fell {Capacity} events behind; its stream is ended")]
-    public static partial void SubscriberOverflow(ILogger logger, string tenantId, string runId, int capacity);
-
     [LoggerMessage(Level = LogLevel.Trace, Message = "Dropped duplicate event {EventId}")]
     public static partial void DuplicateEvent(ILogger logger, string eventId);
 

@@ -35,27 +35,3 @@ public sealed class GatewayTemporalOptions
     [Required]
     public string Namespace { get; set; } = "default";
 }
-
-/// <summary>Limits of the gateway's in-memory event tail (configuration section "Gateway:Events").</summary>
-public sealed class RunEventTailOptions
-{
-    public const string SectionName = "Gateway:Events";
-
-    /// <summary>Events kept per run for replay; the oldest are dropped beyond this.</summary>
-    [Range(1, 10_000_000)]
-    public int MaxEventsPerRun { get; set; } = 10_000;
-
-    /// <summary>Runs kept at once; beyond this, finished runs go first, then the least recently active.</summary>
-    [Range(1, 10_000_000)]
-    public int MaxRuns { get; set; } = 10_000;
-
-    /// <summary>How long a finished run's tail stays for late subscribers.</summary>
-    public TimeSpan CompletedRunRetention { get; set; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>How long an unfinished run with no new events and no subscribers stays (its worker may be gone).</summary>
-    public TimeSpan IdleRunRetention { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>Live events buffered per subscriber; a subscriber that falls this far behind has its stream ended with an error.</summary>
-    [Range(1, 10_000_000)]
-    public int SubscriberBufferCapacity { get; set; } = 4096;
-}

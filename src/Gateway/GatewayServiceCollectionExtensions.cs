@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Catalog;
+using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Events.Stream;
 using AgentOrchestrator.Gateway.Hubs;
@@ -84,6 +85,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddRunInteraction();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
         services.AddRunEventSource(configuration);
+        services.AddRunDelivery();
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
@@ -118,6 +120,7 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddRunEventConsumer(configuration);
+        bus.AddRunDeliveryConsumers();
     }
 
     /// <summary>
@@ -130,6 +133,7 @@ public static class GatewayServiceCollectionExtensions
         endpoints.MapRunEndpoints(AuthorizationPolicy);
         endpoints.MapFlowEndpoints(AuthorizationPolicy);
         endpoints.MapRunInteraction(AuthorizationPolicy);
+        endpoints.MapRunDelivery(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {

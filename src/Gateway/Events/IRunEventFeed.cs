@@ -1,53 +1,44 @@
-using System.Threading.Channels;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Delivery;
 
 namespace AgentOrchestrator.Gateway.Events;
 
 /// <summary>
-/// Where the gateway keeps each run's recent events and whom it pushes new ones to. One implementation today
-/// (<see cref="InMemoryRunEventFeed"/>, per process); the realtime-delivery issue adds one whose tail survives the loss
-/// of a gateway instance. Runs are keyed by tenant and run id together.
+/// Where the gateway puts each run's events into their canonical order (see docs/protocol.md), keeps the tail and
+/// pushes released events to subscribers. Event sources (the bus consumer, a replay stream) call
+/// <see cref="Append"/> in source order. Runs are keyed by tenant and run id together.
 /// </summary>
 public interface IRunEventFeed
 {
-    /// <summary>Appends a bus message's events (dropping ids already seen) and pushes them to the run's subscribers. Never blocks on a subscriber.</summary>
+    /// <summary>Takes a message's events into their run's canonical order and pushes what that releases. Never blocks on a subscriber.</summary>
     void Append(RunEventsPublished message);
 
     /// <summary>
-    /// The retained events after <paramref name="cursor"/> (an event id; null/empty or an id no longer retained: all
-    /// retained events) and, atomically with that snapshot, a live feed of every later event. Dispose to unsubscribe.
+    /// The retained events after <paramref name="cursor"/> (an event id; null or empty: all retained events) and,
+    /// atomically with that snapshot, <paramref name="live"/> registered for every later event (a default-sized
+    /// queue when null). Dispose to unsubscribe.
     /// </summary>
-    RunEventSubscription Subscribe(string tenantId, string runId, string? cursor);
+    RunEventSubscription Subscribe(string tenantId, string runId, string? cursor, SubscriberOutbox? live = null);
 }
 
-/// <summary>A snapshot of retained events plus a live channel; nothing is in both, nothing falls between them.</summary>
-public sealed class RunEventSubscription(IReadOnlyList<RunEvent> replay, ChannelReader<RunEvent> live, Action? unsubscribe) : IDisposable
+/// <summary>A snapshot of retained events plus a live queue; nothing is in both, nothing falls between them.</summary>
+public sealed class RunEventSubscription(IReadOnlyList<RunEvent> replay, SubscriberOutbox live, bool cursorKnown, bool fromRunStart,
+    Action? unsubscribe) : IDisposable
 {
     private Action? _unsubscribe = unsubscribe;
 
     public IReadOnlyList<RunEvent> Replay { get; } = replay;
 
-    /// <summary>Completes after a terminal event; completes with <see cref="SubscriberOverflowException"/> if the subscriber fell too far behind.</summary>
-    public ChannelReader<RunEvent> Live { get; } = live;
+    /// <summary>Later events; ends after a terminal event; fails with <see cref="SlowConsumerException"/> past its hard limit.</summary>
+    public SubscriberOutbox Live { get; } = live;
+
+    /// <summary>False when a cursor was given that this tail does not hold: <see cref="Replay"/> is then every retained event.</summary>
+    public bool CursorKnown { get; } = cursorKnown;
+
+    /// <summary>The tail holds the run from its first event, so all retained events are the whole transcript so far.</summary>
+    public bool FromRunStart { get; } = fromRunStart;
 
     public void Dispose() => Interlocked.Exchange(ref _unsubscribe, null)?.Invoke();
-}
-
-public sealed class SubscriberOverflowException : Exception
-{
-    public SubscriberOverflowException()
-    {
-    }
-
-    public SubscriberOverflowException(string message)
-        : base(message)
-    {
-    }
-
-    public SubscriberOverflowException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }
 
 public static class RunEventTerminals

@@ -1,21 +1,21 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Delivery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AgentOrchestrator.Gateway.Events;
 
 /// <summary>
-/// Per-process tail of each run's events (bounded per run and by run count; finished runs leave after a retention)
-/// and fan-out to live subscribers through bounded channels. A subscriber that falls behind by its buffer capacity
-/// has its stream ended with <see cref="SubscriberOverflowException"/> rather than slowing the bus consumer; it can
-/// resubscribe with its cursor. Lost with the process: see <see cref="IRunEventFeed"/>.
+/// Per-process canonical order and tail of each run (<see cref="RunTail"/>), bounded per run and by run count;
+/// finished runs stay <see cref="RunEventTailOptions.CompletedRunRetention"/>, active ones as long as they are active.
+/// Released events go to each subscriber's <see cref="SubscriberOutbox"/>, which never blocks the source.
 /// </summary>
-public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, TimeProvider time, ILogger<InMemoryRunEventFeed> logger)
+public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, IOptions<DeliveryOptions> delivery, TimeProvider time,
+    ILogger<InMemoryRunEventFeed> logger, DeliveryMetrics? metrics = null)
     : IRunEventFeed
 {
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, RunTail> _runs = new(StringComparer.Ordinal);
     private readonly RunEventTailOptions _options = options.Value;
     private readonly Lock _evictionGate = new();
@@ -26,7 +26,9 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
 
     public void Append(RunEventsPublished message)
     {
+        ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
+        var released = new List<RunEvent>(message.Events.Count);
         while (true)
         {
             var tail = GetOrAddTail(message.TenantId, message.RunId, now);
@@ -36,19 +38,22 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
                 {
                     continue;
                 }
+                tail.LastActivity = now;
                 foreach (var runEvent in message.Events)
                 {
-                    AppendLocked(tail, runEvent, now);
+                    tail.Accept(runEvent, now, _options.MaxEventsPerRun, _options.MaxHeldPerStepAttempt, released, logger);
                 }
+                Push(tail, released);
             }
             break;
         }
         SweepIfDue(now);
     }
 
-    public RunEventSubscription Subscribe(string tenantId, string runId, string? cursor)
+    public RunEventSubscription Subscribe(string tenantId, string runId, string? cursor, SubscriberOutbox? live = null)
     {
         var now = time.GetUtcNow();
+        live ??= new SubscriberOutbox(delivery.Value, metrics);
         while (true)
         {
             var tail = GetOrAddTail(tenantId, runId, now);
@@ -59,67 +64,49 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
                     continue;
                 }
                 tail.LastActivity = now;
-                var replay = tail.After(cursor);
+                var replay = tail.After(cursor, out var known);
                 if (tail.Terminal)
                 {
-                    var done = Channel.CreateUnbounded<RunEvent>();
-                    done.Writer.TryComplete();
-                    return new RunEventSubscription(replay, done.Reader, null);
+                    live.Complete();
+                    return new RunEventSubscription(replay, live, known, tail.FromRunStart, null);
                 }
-                var subscriber = new Subscriber(Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(_options.SubscriberBufferCapacity)
-                {
-                    SingleReader = true,
-                    SingleWriter = true,
-                    FullMode = BoundedChannelFullMode.Wait,
-                }));
-                tail.Subscribers.Add(subscriber);
-                return new RunEventSubscription(replay, subscriber.Channel.Reader, () => Unsubscribe(tail, subscriber));
+                tail.Subscribers.Add(live);
+                return new RunEventSubscription(replay, live, known, tail.FromRunStart, () => Unsubscribe(tail, live));
             }
         }
     }
 
-    private void AppendLocked(RunTail tail, RunEvent runEvent, DateTimeOffset now)
+    /// <summary>Pushes released events to the run's subscribers (under the tail's lock, so every subscriber sees the release order).</summary>
+    private static void Push(RunTail tail, List<RunEvent> released)
     {
-        if (!tail.TryAdd(runEvent, _options.MaxEventsPerRun))
+        foreach (var runEvent in released)
         {
-            GatewayLog.DuplicateEvent(logger, runEvent.Id);
-            return;
-        }
-        tail.LastActivity = now;
-        var terminal = RunEventTerminals.IsTerminal(runEvent.Type);
-        if (terminal)
-        {
-            tail.Terminal = true;
-            tail.CompletedAt = now;
-        }
-        for (var i = tail.Subscribers.Count - 1; i >= 0; i--)
-        {
-            var subscriber = tail.Subscribers[i];
-            if (!subscriber.Channel.Writer.TryWrite(runEvent))
+            for (var i = tail.Subscribers.Count - 1; i >= 0; i--)
             {
-                subscriber.Channel.Writer.TryComplete(new SubscriberOverflowException(
-                    $"The subscriber fell more than {_options.SubscriberBufferCapacity} events behind and was disconnected; resubscribe with the id of the last event received as cursor."));
-                tail.Subscribers.RemoveAt(i);
-                GatewayLog.SubscriberOverflow(logger, tail.TenantId, tail.RunId, _options.SubscriberBufferCapacity);
-            }
-            else if (terminal)
-            {
-                subscriber.Channel.Writer.TryComplete();
+                if (!tail.Subscribers[i].Enqueue(runEvent))
+                {
+                    tail.Subscribers.RemoveAt(i);
+                }
             }
         }
-        if (terminal)
+        released.Clear();
+        if (tail.Terminal)
         {
+            foreach (var subscriber in tail.Subscribers)
+            {
+                subscriber.Complete();
+            }
             tail.Subscribers.Clear();
         }
     }
 
-    private static void Unsubscribe(RunTail tail, Subscriber subscriber)
+    private static void Unsubscribe(RunTail tail, SubscriberOutbox subscriber)
     {
         lock (tail.Gate)
         {
             tail.Subscribers.Remove(subscriber);
-            subscriber.Channel.Writer.TryComplete();
         }
+        subscriber.Complete();
     }
 
     private RunTail GetOrAddTail(string tenantId, string runId, DateTimeOffset now)
@@ -172,8 +159,8 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
         {
             return a.Terminal;
         }
-        var aIdle = a.SubscriberCountHint == 0;
-        var bIdle = b.SubscriberCountHint == 0;
+        var aIdle = a.Subscribers.Count == 0;
+        var bIdle = b.Subscribers.Count == 0;
         if (aIdle != bIdle)
         {
             return aIdle;
@@ -188,11 +175,14 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
         {
             return;
         }
+        var released = new List<RunEvent>();
         foreach (var tail in _runs.Values)
         {
             bool expired;
             lock (tail.Gate)
             {
+                tail.ReleaseOverdue(now, _options.MaxHoldTime, _options.MaxEventsPerRun, released, logger);
+                Push(tail, released);
                 expired = tail.Subscribers.Count == 0 && (tail.Terminal
                     ? tail.CompletedAt + _options.CompletedRunRetention <= now
                     : tail.LastActivity + _options.IdleRunRetention <= now);
@@ -209,74 +199,14 @@ public sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, 
         lock (tail.Gate)
         {
             tail.Removed = true;
+            // Their cursors stay valid elsewhere; here they will get stream.reset and the durable transcript.
             foreach (var subscriber in tail.Subscribers)
             {
-                subscriber.Channel.Writer.TryComplete(new SubscriberOverflowException(
-                    "The gateway dropped this run's event tail (run limit reached); resubscribe with your cursor."));
+                subscriber.Fail("[slow_consumer] The gateway dropped this run's event tail (run limit reached); subscribe again with your cursor.");
             }
             tail.Subscribers.Clear();
         }
         _runs.TryRemove(new KeyValuePair<string, RunTail>(tail.Key, tail));
         GatewayLog.RunEvicted(logger, tail.TenantId, tail.RunId, reason);
-    }
-
-    private sealed record Subscriber(Channel<RunEvent> Channel);
-
-    private sealed class RunTail(string key, string tenantId, string runId, DateTimeOffset now)
-    {
-        private readonly List<RunEvent> _events = [];
-        private readonly Dictionary<string, long> _sequenceById = new(StringComparer.Ordinal);
-        private long _firstSequence;
-
-        public Lock Gate { get; } = new();
-
-        public string Key { get; } = key;
-
-        public string TenantId { get; } = tenantId;
-
-        public string RunId { get; } = runId;
-
-        public List<Subscriber> Subscribers { get; } = [];
-
-        public int SubscriberCountHint => Subscribers.Count;
-
-        public bool Terminal { get; set; }
-
-        public bool Removed { get; set; }
-
-        public DateTimeOffset? CompletedAt { get; set; }
-
-        public DateTimeOffset LastActivity { get; set; } = now;
-
-        /// <summary>False for an id already retained. Beyond the per-run limit the oldest events (and their ids) go.</summary>
-        public bool TryAdd(RunEvent runEvent, int maxEvents)
-        {
-            if (!_sequenceById.TryAdd(runEvent.Id, _firstSequence + _events.Count))
-            {
-                return false;
-            }
-            _events.Add(runEvent);
-            var excess = _events.Count - maxEvents;
-            if (excess > 0)
-            {
-                for (var i = 0; i < excess; i++)
-                {
-                    _sequenceById.Remove(_events[i].Id);
-                }
-                _events.RemoveRange(0, excess);
-                _firstSequence += excess;
-            }
-            return true;
-        }
-
-        public List<RunEvent> After(string? cursor)
-        {
-            var start = 0;
-            if (!string.IsNullOrEmpty(cursor) && _sequenceById.TryGetValue(cursor, out var sequence))
-            {
-                start = (int)(sequence - _firstSequence) + 1;
-            }
-            return start >= _events.Count ? [] : _events.GetRange(start, _events.Count - start);
-        }
     }
 }

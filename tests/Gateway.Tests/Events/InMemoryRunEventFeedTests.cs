@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Events;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -34,32 +35,6 @@ public sealed class InMemoryRunEventFeedTests
     }
 
     [Fact]
-    public async Task Append_SlowSubscriberOverflows_ItsStreamEndsWithErrorAndOthersContinue()
-    {
-        var feed = NewFeed(new RunEventTailOptions { SubscriberBufferCapacity = 2 });
-        using var slow = feed.Subscribe("t1", "r1", null);
-        using var fast = feed.Subscribe("t1", "r1", null);
-        var fastReceived = new List<string>();
-
-        for (var i = 0; i < 4; i++)
-        {
-            feed.Append(Message("t1", "r1", Token("r1", i)));
-            fastReceived.Add((await fast.Live.ReadAsync()).Id);
-        }
-
-        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
-        {
-            while (await slow.Live.WaitToReadAsync())
-            {
-                slow.Live.TryRead(out _);
-            }
-        });
-        var overflow = Assert.IsType<SubscriberOverflowException>(error as SubscriberOverflowException ?? error.InnerException);
-        Assert.Contains("resubscribe", overflow.Message, StringComparison.Ordinal);
-        Assert.Equal(4, fastReceived.Count);
-    }
-
-    [Fact]
     public async Task Append_TerminalEvent_CompletesLiveSubscribersAndLaterSubscribersGetOnlyReplay()
     {
         var feed = NewFeed();
@@ -67,7 +42,7 @@ public sealed class InMemoryRunEventFeedTests
         feed.Append(Message("t1", "r1", Token("r1", 0), Completed("r1")));
 
         var received = new List<string>();
-        await foreach (var runEvent in live.Live.ReadAllAsync())
+        while (await live.Live.ReadAsync(CancellationToken.None) is { } runEvent)
         {
             received.Add(runEvent.Id);
         }
@@ -75,7 +50,7 @@ public sealed class InMemoryRunEventFeedTests
 
         Assert.Equal(["r1/writer/1/token/0", "r1/run.completed"], received);
         Assert.Equal(["r1/run.completed"], late.Replay.Select(e => e.Id));
-        Assert.True(late.Live.Completion.IsCompleted);
+        Assert.Null(await late.Live.ReadAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -89,6 +64,8 @@ public sealed class InMemoryRunEventFeedTests
 
         using var all = feed.Subscribe("t1", "r1", "r1/writer/1/token/0");
 
+        Assert.False(all.CursorKnown);
+        Assert.False(all.FromRunStart);
         Assert.Equal(["r1/writer/1/token/2", "r1/writer/1/token/3", "r1/writer/1/token/4"], all.Replay.Select(e => e.Id));
     }
 
@@ -119,8 +96,12 @@ public sealed class InMemoryRunEventFeedTests
         Assert.Equal(1, feed.RunCount);
     }
 
+    [Fact]
+    public void Options_Default_KeepFinishedRunsForAnHour() =>
+        Assert.Equal(TimeSpan.FromHours(1), new RunEventTailOptions().CompletedRunRetention);
+
     private InMemoryRunEventFeed NewFeed(RunEventTailOptions? options = null) =>
-        new(Options.Create(options ?? new RunEventTailOptions()), _time, NullLogger<InMemoryRunEventFeed>.Instance);
+        new(Options.Create(options ?? new RunEventTailOptions()), Options.Create(new DeliveryOptions()), _time, NullLogger<InMemoryRunEventFeed>.Instance);
 
     private static RunEventsPublished Message(string tenant, string runId, params RunEvent[] events) =>
         new() { RunId = runId, TenantId = tenant, Events = events };

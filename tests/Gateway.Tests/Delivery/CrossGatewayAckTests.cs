@@ -1,0 +1,100 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Delivery;
+using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.TestSupport;
+using MassTransit;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOrchestrator.Gateway.Tests.Delivery;
+
+/// <summary>Two gateways on a real RabbitMQ broker: acknowledged positions travel between them in subscriber digests.</summary>
+[Collection(GatewayTestGroup.Name)]
+public sealed class CrossGatewayAckTests(GatewayFixture fixture, RabbitMqFixture rabbitMq) : IClassFixture<RabbitMqFixture>
+{
+    private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task SubscribeAs_WithoutCursorOnAnotherGateway_ResumesFromThePositionAcknowledgedOnTheFirst()
+    {
+        var settings = new Dictionary<string, string?> { ["Bus:Transport"] = "RabbitMq", ["Bus:RabbitMqUri"] = rabbitMq.Uri.ToString() };
+        await using var first = await GatewayTestHost.StartAsync(fixture.DevServer.Target, settings: settings);
+        await using var second = await GatewayTestHost.StartAsync(fixture.DevServer.Target, settings: settings);
+        var tenant = GatewayFixture.NewTenant();
+        var token = await fixture.DevTokenAsync(tenant);
+        await using var onFirst = await ConnectAsync(first, token);
+        var run = new RunScript(tenant, await onFirst.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "two gateways"));
+        var events = new List<RunEvent> { run.RunStarted() };
+        events.AddRange(run.Step("writer", 1, "Ack", "ed ", "every", "where"));
+        events.Add(run.RunCompleted("Acked everywhere"));
+        var bus = first.Services.GetRequiredService<IBus>();
+        await bus.Publish(run.Message([.. events[..5]]));
+        await WaitRetainedAsync(second, run, 5);
+
+        // On the first gateway: receive five events, acknowledge the third, then drop.
+        var received = new List<RunEvent>();
+        using (var stop = new CancellationTokenSource(StreamTimeout))
+        {
+            await foreach (var runEvent in onFirst.StreamAsync<RunEvent>("SubscribeAs", run.RunId, "sub-roaming", null, stop.Token))
+            {
+                received.Add(runEvent);
+                if (received.Count == 5)
+                {
+                    break;
+                }
+            }
+        }
+        await onFirst.InvokeAsync("Ack", run.RunId, events[2].Id);
+
+        // The second gateway learns the position from the first one's digest.
+        using var http = new HttpClient { BaseAddress = second.Address };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var firstInstance = first.Services.GetRequiredService<GatewayInstance>().Id;
+        await Eventually.TrueAsync(async () =>
+        {
+            var listed = await http.GetFromJsonAsync<JsonElement>(new Uri($"v1/runs/{run.RunId}/subscribers", UriKind.Relative));
+            return listed.GetProperty("subscribers").EnumerateArray().Any(s =>
+                s.GetProperty("subscriptionId").GetString() == "sub-roaming"
+                && s.GetProperty("gatewayInstance").GetString() == firstInstance
+                && s.TryGetProperty("acknowledged", out var acked) && acked.GetString() == events[2].Id
+                && s.GetProperty("delivered").GetString() == events[4].Id);
+        }, because: "the second gateway lists the first one's subscriber with its positions");
+
+        await using var onSecond = await ConnectAsync(second, token);
+        var resumed = new List<RunEvent>();
+        var resuming = Task.Run(async () =>
+        {
+            using var stop = new CancellationTokenSource(StreamTimeout);
+            await foreach (var runEvent in onSecond.StreamAsync<RunEvent>("SubscribeAs", run.RunId, "sub-roaming", null, stop.Token))
+            {
+                resumed.Add(runEvent);
+            }
+        });
+        await bus.Publish(run.Message([.. events[5..]]));
+        await resuming;
+
+        Assert.Equal(events.Skip(3).Select(e => e.Id), resumed.Select(e => e.Id));
+        var client = new ClientTranscript();
+        received.Take(3).Concat(resumed).ToList().ForEach(client.Apply);
+        Assert.Equal("writer=Acked everywhere", client.Render());
+    }
+
+    private static async Task<HubConnection> ConnectAsync(GatewayTestHost host, string token)
+    {
+        var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(host.Address, "hubs/runs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .Build();
+        await hub.StartAsync();
+        return hub;
+    }
+
+    private static Task WaitRetainedAsync(GatewayTestHost host, RunScript run, int count) =>
+        Eventually.TrueAsync(() =>
+        {
+            using var peek = host.Services.GetRequiredService<IRunEventFeed>().Subscribe(run.Tenant, run.RunId, null);
+            return peek.Replay.Count >= count;
+        }, because: $"{count} events on the second gateway");
+}
