@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
 using Temporalio.Api.Enums.V1;
@@ -9,10 +11,12 @@ using Temporalio.Exceptions;
 namespace AgentOrchestrator.Gateway.Events;
 
 /// <summary>
-/// Rebuilds a run's transcript from its Temporal workflow history: each completed agent step ("agent.run-step",
-/// input <see cref="AgentStepInput"/> in ActivityTaskScheduled, result <see cref="AgentStepResult"/> in
+/// Rebuilds a run's transcript from its Temporal workflow history: each completed streaming step ("agent.run-step"
+/// with <see cref="AgentStepInput"/>/<see cref="AgentStepResult"/>, or an agent loop's "agent.model-turn" with
+/// <see cref="ModelTurnInput"/>/<see cref="ModelTurnResult"/>; input in ActivityTaskScheduled, result in
 /// ActivityTaskCompleted) as step.started, one token delta holding the whole text and step.completed, under the
-/// attempt that completed; the run-level events the workflow asked to publish ("run.publish-event"); and, when the
+/// attempt that completed; each completed tool call ("agent.tool-call") as tool.call and tool.result; the events the
+/// workflow asked to publish ("run.publish-event": run-level, or step events such as input.requested); and, when the
 /// run closed without publishing its end (terminated, timed out), a terminal event from the close itself. Ids end
 /// in "/durable": they never match a live event, so a client resuming with one gets the whole transcript again
 /// rather than a misplaced continuation.
@@ -20,7 +24,10 @@ namespace AgentOrchestrator.Gateway.Events;
 public sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurableRunTranscript
 {
     public const string DurableIdSuffix = "/durable";
+    // Activity names as the workers register them (AgentActivityNames in src/Workflows, which the gateway does not reference).
     private const string AgentStepActivity = "agent.run-step";
+    private const string ModelTurnActivity = "agent.model-turn";
+    private const string ToolCallActivity = "agent.tool-call";
     private const string PublishRunEventActivity = "run.publish-event";
 
     public async Task<IReadOnlyList<RunEvent>?> ReadAsync(string tenantId, string runId, CancellationToken cancellationToken)
@@ -91,30 +98,80 @@ public sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurableRu
             case AgentStepActivity when schedule.Input?.Payloads_.Count > 0 && completed.Result?.Payloads_.Count > 0:
                 var input = converter.ToValue<AgentStepInput>(schedule.Input.Payloads_[0]);
                 var result = converter.ToValue<AgentStepResult>(completed.Result.Payloads_[0]);
-                RunEvent Step(string type, long index, string? text) => new()
-                {
-                    Id = RunEventIds.ForStep(runId, input.Step, attempt, type, index) + DurableIdSuffix,
-                    RunId = runId,
-                    TenantId = tenantId,
-                    Type = type,
-                    Step = input.Step,
-                    Agent = input.Agent,
-                    Attempt = attempt,
-                    Index = index,
-                    Text = text,
-                    Ts = ts,
-                };
-                events.Add(Step(RunEventTypes.StepStarted, 0, null));
-                events.Add(Step(RunEventTypes.Token, 0, result.Text));
-                events.Add(Step(RunEventTypes.StepCompleted, 1, result.Text));
+                AddStreamedStep(events, new StepOf(tenantId, runId, input.Step, input.Agent, attempt, ts), result.Text);
+                return false;
+            case ModelTurnActivity when schedule.Input?.Payloads_.Count > 0 && completed.Result?.Payloads_.Count > 0:
+                var turn = converter.ToValue<ModelTurnInput>(schedule.Input.Payloads_[0]);
+                var answer = converter.ToValue<ModelTurnResult>(completed.Result.Payloads_[0]);
+                AddStreamedStep(events, new StepOf(tenantId, runId, turn.Step, turn.Agent, attempt, ts), answer.Text);
+                return false;
+            case ToolCallActivity when schedule.Input?.Payloads_.Count > 0 && completed.Result?.Payloads_.Count > 0:
+                var call = converter.ToValue<ToolCallInput>(schedule.Input.Payloads_[0]);
+                var output = converter.ToValue<ToolCallResult>(completed.Result.Payloads_[0]);
+                var tool = new StepOf(tenantId, runId, call.Step, call.Agent, attempt, ts);
+                events.Add(tool.Event(RunEventTypes.ToolCall, 0, null, JsonSerializer.SerializeToElement(
+                    new ToolCallData(call.Call.CallId, call.Call.Tool, ToolArguments(call.Call.Arguments)), DurableTranscriptJsonContext.Default.ToolCallData)));
+                events.Add(tool.Event(RunEventTypes.ToolResult, 0, output.Result, JsonSerializer.SerializeToElement(
+                    new ToolResultData(output.CallId, output.Tool, output.Result, Error: null), DurableTranscriptJsonContext.Default.ToolResultData)));
                 return false;
             case PublishRunEventActivity when schedule.Input?.Payloads_.Count > 0:
                 var lifecycle = converter.ToValue<RunLifecycleEvent>(schedule.Input.Payloads_[0]);
+                if (lifecycle.Step is not null)
+                {
+                    // A step event the workflow publishes itself (input.requested): one attempt, one event of its type.
+                    events.Add(new StepOf(tenantId, runId, lifecycle.Step, Agent: null, Attempt: 1, ts).Event(lifecycle.Type, 0, lifecycle.Text, lifecycle.Data));
+                    return false;
+                }
                 events.Add(RunLevel(tenantId, runId, lifecycle.Type, lifecycle.Text, ts));
                 return RunEventTerminals.IsTerminal(lifecycle.Type);
             default:
                 return false;
         }
+    }
+
+    // A finished streaming step as its live stream would end up: started, the whole text as one delta (none when the
+    // turn only asked for tools), completed with the number of deltas as its index.
+    private static void AddStreamedStep(List<RunEvent> events, StepOf step, string text)
+    {
+        events.Add(step.Event(RunEventTypes.StepStarted, 0, null));
+        var deltas = string.IsNullOrEmpty(text) ? 0 : 1;
+        if (deltas == 1)
+        {
+            events.Add(step.Event(RunEventTypes.Token, 0, text));
+        }
+        events.Add(step.Event(RunEventTypes.StepCompleted, deltas, text));
+    }
+
+    // Tool arguments are the model's JSON; anything else is kept as a JSON string rather than dropped.
+    private static JsonElement ToolArguments(string arguments)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(arguments);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(arguments, DurableTranscriptJsonContext.Default.String);
+        }
+    }
+
+    private readonly record struct StepOf(string TenantId, string RunId, string Step, string? Agent, int Attempt, DateTimeOffset Ts)
+    {
+        public RunEvent Event(string type, long index, string? text, JsonElement? data = null) => new()
+        {
+            Id = RunEventIds.ForStep(RunId, Step, Attempt, type, index) + DurableIdSuffix,
+            RunId = RunId,
+            TenantId = TenantId,
+            Type = type,
+            Step = Step,
+            Agent = Agent,
+            Attempt = Attempt,
+            Index = index,
+            Text = text,
+            Data = data,
+            Ts = Ts,
+        };
     }
 
     private static RunEvent CloseEvent(string tenantId, string runId, HistoryEvent close)
@@ -144,3 +201,9 @@ public sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurableRu
         Ts = ts,
     };
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ToolCallData))]
+[JsonSerializable(typeof(ToolResultData))]
+[JsonSerializable(typeof(string))]
+internal sealed partial class DurableTranscriptJsonContext : JsonSerializerContext;
