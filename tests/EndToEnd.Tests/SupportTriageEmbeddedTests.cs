@@ -69,7 +69,8 @@ public sealed class SupportTriageEmbeddedTests(InteractionDeployment fixture) : 
 
         var unknown = await Assert.ThrowsAsync<HubException>(() =>
             hub.InvokeAsync("ProvideInput", runId, "approval.9", "{\"approved\":true}"));
-        Assert.StartsWith("[invalid_input] ", unknown.Message, StringComparison.Ordinal);
+        // The embedded (Development) gateway sends detailed hub errors: the code is inside the message.
+        Assert.Contains("[invalid_input] No input request 'approval.9'", unknown.Message, StringComparison.Ordinal);
         await hub.InvokeAsync("ProvideInput", runId, "approval", "{\"approved\":false,\"note\":\"Say when the refund arrives.\"}");
         var second = await InputRequestedAsync(events, "approval.2");
         var revised = StepText(events, "billing.2");
