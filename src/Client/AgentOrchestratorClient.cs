@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -85,6 +86,34 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
             runId, $"get {runId}", cancellationToken);
         return await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.RunInfo, cancellationToken)
             ?? throw new AgentOrchestratorException(ErrorCodes.Unknown, "The gateway answered without a run.", response.StatusCode);
+    }
+
+    /// <summary>
+    /// Answers the run's input request <paramref name="requestId"/> (an input.requested event's
+    /// <c>requestId</c>) with <paramref name="answer"/>, which must match the request's JSON schema. Throws
+    /// <see cref="InputRejectedException"/> when the run refuses it (wrong schema, unknown, answered or timed-out
+    /// request: nothing changed), <see cref="RunFinishedException"/> or <see cref="RunNotFoundException"/>.
+    /// </summary>
+    public async Task ProvideInputAsync(string runId, string requestId, JsonElement answer, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        var body = new ProvideInputBody(requestId, answer.Clone());
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v1/runs/{Uri.EscapeDataString(runId)}/input")
+        {
+            Content = JsonContent.Create(body, ClientJsonContext.Default.ProvideInputBody),
+        }, runId, $"answer {requestId} of {runId}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Requests cancellation of a running run: its model streams and tools stop, and its event stream ends with
+    /// run.canceled. Throws <see cref="RunFinishedException"/> when it has already finished, or <see cref="RunNotFoundException"/>.
+    /// </summary>
+    public async Task CancelAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v1/runs/{Uri.EscapeDataString(runId)}/cancel"),
+            runId, $"cancel {runId}", cancellationToken);
     }
 
     /// <summary>

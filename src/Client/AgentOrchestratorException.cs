@@ -11,6 +11,12 @@ public static class ErrorCodes
     /// <summary>The request was malformed or failed validation.</summary>
     public const string InvalidRequest = "invalid_request";
 
+    /// <summary>The run refused an answer to an input request (wrong schema, unknown or closed request); nothing changed.</summary>
+    public const string InvalidInput = "invalid_input";
+
+    /// <summary>The run has already finished and can no longer be changed (answered, canceled).</summary>
+    public const string RunFinished = "run_finished";
+
     /// <summary>Missing, invalid or expired credentials.</summary>
     public const string Unauthorized = "unauthorized";
 
@@ -176,6 +182,65 @@ public sealed class InvalidRequestException : AgentOrchestratorException
     /// <summary>An invalid-request error with its HTTP status.</summary>
     public InvalidRequestException(string message, HttpStatusCode? statusCode)
         : base(ErrorCodes.InvalidRequest, message, statusCode)
+    {
+    }
+}
+
+/// <summary>
+/// The run refused an answer to one of its input requests: it does not match the request's schema, or the request
+/// is unknown, already answered or timed out. Nothing changed; the run keeps waiting for a valid answer.
+/// </summary>
+public sealed class InputRejectedException : AgentOrchestratorException
+{
+    /// <summary>A rejected answer.</summary>
+    public InputRejectedException()
+        : this("The run rejected the answer.")
+    {
+    }
+
+    /// <summary>A rejected answer.</summary>
+    public InputRejectedException(string message)
+        : base(ErrorCodes.InvalidInput, message)
+    {
+    }
+
+    /// <summary>A rejected answer caused by <paramref name="innerException"/>.</summary>
+    public InputRejectedException(string message, Exception innerException)
+        : base(ErrorCodes.InvalidInput, message, null, innerException)
+    {
+    }
+
+    /// <summary>A rejected answer with its HTTP status.</summary>
+    public InputRejectedException(string message, HttpStatusCode? statusCode)
+        : base(ErrorCodes.InvalidInput, message, statusCode)
+    {
+    }
+}
+
+/// <summary>The run has already finished (completed, failed or canceled): it can no longer be answered or canceled.</summary>
+public sealed class RunFinishedException : AgentOrchestratorException
+{
+    /// <summary>A run-finished error.</summary>
+    public RunFinishedException()
+        : this("The run has already finished.")
+    {
+    }
+
+    /// <summary>A run-finished error.</summary>
+    public RunFinishedException(string message)
+        : base(ErrorCodes.RunFinished, message)
+    {
+    }
+
+    /// <summary>A run-finished error caused by <paramref name="innerException"/>.</summary>
+    public RunFinishedException(string message, Exception innerException)
+        : base(ErrorCodes.RunFinished, message, null, innerException)
+    {
+    }
+
+    /// <summary>A run-finished error with its HTTP status.</summary>
+    public RunFinishedException(string message, HttpStatusCode? statusCode)
+        : base(ErrorCodes.RunFinished, message, statusCode)
     {
     }
 }

@@ -77,6 +77,8 @@ internal static partial class ErrorMapping
             ErrorCodes.RunNotFound => new RunNotFoundException(runId, message, status, innerException),
             ErrorCodes.Unauthorized => innerException is null ? new AuthenticationFailedException(message) : new AuthenticationFailedException(message, innerException),
             ErrorCodes.InvalidRequest => new InvalidRequestException(message, status),
+            ErrorCodes.InvalidInput => new InputRejectedException(message, status),
+            ErrorCodes.RunFinished => new RunFinishedException(message, status),
             ErrorCodes.Admission => new QuotaExceededException(code, message, retryAfter, status, innerException),
             _ when code.StartsWith(ErrorCodes.QuotaPrefix, StringComparison.Ordinal) => new QuotaExceededException(code, message, retryAfter, status, innerException),
             _ => new AgentOrchestratorException(code, message, status, innerException),

@@ -30,8 +30,11 @@ internal sealed record CreateRunBody(string Flow, string Input);
 
 internal sealed record CreateRunAnswer(string RunId);
 
+internal sealed record ProvideInputBody(string RequestId, JsonElement Answer);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(CreateRunAnswer))]
 [JsonSerializable(typeof(RunInfo))]
+[JsonSerializable(typeof(ProvideInputBody))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -62,7 +62,7 @@ public static class FlowCatalog
 
     public static FlowDescriptor SupportTriage { get; } = new(
         Flows.SupportTriage,
-        "A triage agent hands the customer's message to the billing, technical or account specialist, who answers it.",
+        "A triage agent hands the customer's message to the billing, technical or account specialist; a person approves the reply (input.requested) before it is sent.",
         new FlowInputSpec { Description = "The customer's message.", MaxLength = 8 * 1024 });
 
     public static IReadOnlyList<FlowDescriptor> All { get; } = [ResearchTeam, SupportTriage, WriterReviewer];

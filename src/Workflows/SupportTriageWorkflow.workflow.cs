@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workflows.Authoring;
 using Temporalio.Workflows;
@@ -6,12 +7,36 @@ namespace AgentOrchestrator.Workflows;
 
 /// <summary>
 /// The support-triage flow: a triage agent hands the customer's message to one specialist (billing, technical or
-/// account) through the handoff tool, and that specialist's answer is the result. A message the triage agent can
-/// answer itself (no handoff) is answered by it.
+/// account) through the handoff tool (or answers itself), and a human approves the reply before it is the result.
+/// Rejected: the specialist revises once with the reviewer's note and the revision is reviewed again. A second
+/// rejection, or no answer within <see cref="ApprovalTimeout"/>, escalates: the result is <see cref="EscalationReply"/>,
+/// so an unapproved reply is never sent.
 /// </summary>
 [Workflow(Flows.SupportTriage)]
 public sealed class SupportTriageWorkflow
 {
+    /// <summary>How long a reviewer has to approve a reply before the run escalates.</summary>
+    public static readonly TimeSpan ApprovalTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>The result when no reply was approved: the case goes to the human support queue.</summary>
+    public const string EscalationReply = "Your request has been passed to our support team, who will reply to you directly.";
+
+    /// <summary>The reviewer's answer: {"approved": true} or {"approved": false, "note": "what to change"}.</summary>
+    public static JsonElement ApprovalSchema { get; } = JsonSerializer.SerializeToElement(new
+    {
+        type = "object",
+        properties = new
+        {
+            approved = new { type = "boolean" },
+            note = new { type = "string", maxLength = 2000 },
+        },
+        required = new[] { "approved" },
+        additionalProperties = false,
+    });
+
+    // What a timeout answers: a rejection, which (being a timeout) escalates without a revision.
+    private static readonly JsonElement NoReviewer = JsonSerializer.SerializeToElement(new { approved = false, note = "No reviewer answered in time." });
+
     public static Agent Triage { get; } = new()
     {
         Name = "triage",
@@ -42,9 +67,32 @@ public sealed class SupportTriageWorkflow
     public Task<string> RunAsync(RunInput input) => AgentFlow.RunAsync(input, async flow =>
     {
         HandoffResult handled = await flow.HandoffAsync(Triage, Specialists, flow.Run.Input);
-        // HUMAN APPROVAL STEP: a specialist's reply that commits the company (a refund, an account closure) is
-        // where a human approves before it is sent; the human-input primitive (src/Workflows/HumanInput) plugs in
-        // here once merged, with handled.Answer.Text as what the human reviews.
-        return handled.Answer.Text;
+        Agent author = handled.Specialist ?? Triage;
+        string reply = handled.Answer.Text;
+        HumanInputAnswer review = await RequestApprovalAsync(flow, author, reply);
+        if (Approved(review))
+        {
+            return reply;
+        }
+        if (review.TimedOut)
+        {
+            return EscalationReply;
+        }
+        string revised = (await flow.RunAgentAsync(author,
+            $"Customer message:\n{flow.Run.Input}\n\nYour reply:\n{reply}\n\nA reviewer rejected it: {Note(review)}\n\nWrite an improved reply.")).Text;
+        return Approved(await RequestApprovalAsync(flow, author, revised)) ? revised : EscalationReply;
     });
+
+    private static Task<HumanInputAnswer> RequestApprovalAsync(AgentFlow flow, Agent author, string reply) =>
+        HumanInput.RequestAsync(
+            flow.NextStep("approval"),
+            $"Approve the {author.Name} agent's reply to the customer?\n\n{reply}",
+            ApprovalSchema,
+            ApprovalTimeout,
+            NoReviewer);
+
+    private static bool Approved(HumanInputAnswer review) => !review.TimedOut && review.Answer.GetProperty("approved").GetBoolean();
+
+    private static string Note(HumanInputAnswer review) =>
+        review.Answer.TryGetProperty("note", out JsonElement note) ? note.GetString() ?? "no note" : "no note";
 }

@@ -8,7 +8,11 @@ using Temporalio.Worker;
 
 namespace AgentOrchestrator.Workflows.Tests;
 
-/// <summary>The chat-thread workflow on a real DevServer with in-test activities (which record each turn's input).</summary>
+/// <summary>
+/// The chat-thread workflow on a real DevServer with in-test activities (which record each turn's input). Set
+/// RECORD_WORKFLOW_HISTORIES to tests/Workflows.Tests/Histories to refresh the checked-in thread histories that
+/// ChatThreadHistoryTests replays (one run that continued as new, and the run it continued into).
+/// </summary>
 public sealed class ThreadWorkflowTests(DevServerFixture server) : IClassFixture<DevServerFixture>
 {
     [Fact]
@@ -49,12 +53,15 @@ public sealed class ThreadWorkflowTests(DevServerFixture server) : IClassFixture
             Assert.NotEqual(firstRunId, (await thread.DescribeAsync()).RunId);
             Assert.Equal(6, (await thread.QueryAsync(wf => wf.Messages)).Count);
             await AssertReplaysAsync(firstHistory);
+            await RecordAsync(firstHistory, ChatThreads.WorkflowType);
 
             await thread.CancelAsync();
             var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => thread.GetResultAsync());
             Assert.IsType<CanceledFailureException>(failure.InnerException);
             Assert.Equal([RunEventTypes.RunStarted, RunEventTypes.RunCanceled], activities.RunEvents.Select(e => e.Type));
-            await AssertReplaysAsync(await thread.FetchHistoryAsync());
+            WorkflowHistory lastHistory = await thread.FetchHistoryAsync();
+            await AssertReplaysAsync(lastHistory);
+            await RecordAsync(lastHistory, $"{ChatThreads.WorkflowType}.continued");
         });
     }
 
@@ -108,6 +115,14 @@ public sealed class ThreadWorkflowTests(DevServerFixture server) : IClassFixture
             }), new WorkflowOptions(workflowId, taskQueue));
             await act(client, workflowId);
         });
+    }
+
+    private static async Task RecordAsync(WorkflowHistory history, string name)
+    {
+        if (Environment.GetEnvironmentVariable("RECORD_WORKFLOW_HISTORIES") is { Length: > 0 } directory)
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, $"{name}.json"), history.ToJson());
+        }
     }
 
     private static async Task AssertReplaysAsync(WorkflowHistory history)

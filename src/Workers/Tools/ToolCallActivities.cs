@@ -4,6 +4,7 @@ using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workflows;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -14,9 +15,11 @@ namespace AgentOrchestrator.Workers.Tools;
 /// <summary>
 /// Runs one tool call the model asked for: a Semantic Kernel function from the <see cref="AgentToolbox"/>, with
 /// <see cref="AgentToolContext.Current"/> set (idempotency key stable across attempts). Publishes tool.call before
-/// and tool.result after (with the error when the attempt fails), as the tool call's own step.
+/// and tool.result after (with the error when the attempt fails), as the tool call's own step. Heartbeats while the
+/// tool runs, so a canceled run cancels the tool through the token handed to the function.
 /// </summary>
-public sealed class ToolCallActivities(AgentToolbox toolbox, IPublishEndpoint publisher, TimeProvider time, ILogger<ToolCallActivities> logger)
+public sealed class ToolCallActivities(
+    AgentToolbox toolbox, IPublishEndpoint publisher, TimeProvider time, IOptions<AgentWorkerOptions> workerOptions, ILogger<ToolCallActivities> logger)
 {
     /// <summary>ApplicationFailure type when the model asked for a tool this worker does not have.</summary>
     public const string UnknownToolFailure = "UnknownTool";
@@ -64,6 +67,9 @@ public sealed class ToolCallActivities(AgentToolbox toolbox, IPublishEndpoint pu
             CallId = call.CallId,
             Attempt = events.Attempt,
         };
+        // Cancellation reaches an activity only through a heartbeat's response: a tool that never heartbeats would run on.
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
         try
         {
             FunctionResult output = await function.InvokeAsync(toolbox.Kernel, ToKernelArguments(arguments.Value), cancellationToken);
@@ -74,9 +80,16 @@ public sealed class ToolCallActivities(AgentToolbox toolbox, IPublishEndpoint pu
             // The attempt's error is an event (and a log line), then the activity's retry policy decides.
             throw await FailAsync(events, call, e, cancellationToken);
         }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            WorkerLog.ToolCallCanceled(logger, call.Tool, events.Attempt);
+            throw;
+        }
         finally
         {
             AgentToolContext.Current = null;
+            await heartbeatStop.CancelAsync();
+            await heartbeats;
         }
         await events.PublishAsync(RunEventTypes.ToolResult, 0, result, cancellationToken, JsonSerializer.SerializeToElement(
             new ToolResultData(call.CallId, call.Tool, result, Error: null), AgentToolJsonContext.Default.ToolResultData));
@@ -97,6 +110,23 @@ public sealed class ToolCallActivities(AgentToolbox toolbox, IPublishEndpoint pu
         await events.PublishAsync(RunEventTypes.ToolResult, 0, text: null, cancellationToken, JsonSerializer.SerializeToElement(
             new ToolResultData(call.CallId, call.Tool, Result: null, error.Message), AgentToolJsonContext.Default.ToolResultData));
         return error;
+    }
+
+    private async Task HeartbeatAsync(ActivityExecutionContext context, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            do
+            {
+                context.Heartbeat();
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // The call ended.
+        }
     }
 
     private static JsonElement? ParseObject(string json)

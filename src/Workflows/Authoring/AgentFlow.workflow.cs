@@ -31,9 +31,11 @@ public sealed class AgentFlow
 
     // Tools are the user's code and may fail transiently (a flaky API): more attempts, quicker first retry. They are
     // told an idempotency key that stays the same across attempts, so a retried side effect can be de-duplicated.
+    // The worker heartbeats while a tool runs: that is how a canceled run's cancellation reaches a slow tool.
     private static readonly ActivityOptions ToolCallOptions = new()
     {
         StartToCloseTimeout = TimeSpan.FromMinutes(2),
+        HeartbeatTimeout = TimeSpan.FromSeconds(30),
         RetryPolicy = new RetryPolicy
         {
             InitialInterval = TimeSpan.FromMilliseconds(500),

@@ -16,6 +16,7 @@ public sealed class AgentPatternsWorkflow
     public const string FanOutFailFast = "fan-out-fail-fast";
     public const string Supervisor = "supervisor";
     public const string UnhandledControl = "unhandled-control";
+    public const string SlowTool = "slow-tool";
 
     public static Agent Cashier { get; } = new()
     {
@@ -36,6 +37,13 @@ public sealed class AgentPatternsWorkflow
 
     // The simulator rejects an unknown fault spec with a 400: a model error that retrying cannot fix.
     public static Agent Broken { get; } = new() { Name = "broken", Instructions = "Summarize the text.", Model = "sim-1@no-such-fault" };
+
+    public static Agent Waiter { get; } = new()
+    {
+        Name = "waiter",
+        Instructions = "You wait for jobs with the wait tool.",
+        Tools = [SlowToolPlugin.WaitTool],
+    };
 
     public static Agent Lead { get; } = new() { Name = "lead", Instructions = "You lead the support team and delegate." };
 
@@ -62,6 +70,8 @@ public sealed class AgentPatternsWorkflow
                 return (await flow.SuperviseAsync(Lead, [Refunds, Summarizer], prompt)).Text;
             case UnhandledControl:
                 return (await flow.RunAgentAsync(Misconfigured, prompt)).Text;
+            case SlowTool:
+                return (await flow.RunAgentAsync(Waiter, prompt)).Text;
             default:
                 throw new Temporalio.Exceptions.ApplicationFailureException($"Unknown pattern {flow.Run.Flow}", nonRetryable: true);
         }

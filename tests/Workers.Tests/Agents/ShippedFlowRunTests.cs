@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using AgentOrchestrator.Workflows;
@@ -58,19 +59,66 @@ public sealed class ShippedFlowRunTests(AgentPatternsWorkerFixture fixture) : IC
     }
 
     [Fact]
-    public async Task SupportTriage_TriageHandsOffToBilling_BillingAnswers()
+    public async Task SupportTriage_TriageHandsOffToBilling_BillingAnswersAfterApproval()
     {
         WorkflowHandle handle = await fixture.StartFlowAsync(Flows.SupportTriage, Tenant,
             "I was charged twice this month. [[call:Flow-handoff {\"agent\":\"billing\",\"task\":\"Double charge\"}]]");
+        string runId = RunIdOf(handle);
+
+        InputRequestedData approval = await InputRequestedAsync(runId, "approval");
+        string reply = RunStreams.AssertStepStream(fixture.Events.EventsOf(runId), "billing", attempt: 1);
+        Assert.Contains(reply, approval.Prompt, StringComparison.Ordinal);
+        Assert.True(JsonElement.DeepEquals(SupportTriageWorkflow.ApprovalSchema, approval.Schema));
+        Assert.Equal((int)SupportTriageWorkflow.ApprovalTimeout.TotalSeconds, approval.TimeoutSeconds);
+        await AnswerAsync(handle, "approval", "{\"approved\":true}");
         string result = await handle.GetResultAsync<string>();
         IReadOnlyList<RunEvent> events = await CompletedEventsAsync(handle);
 
+        Assert.Equal(reply, result);
         Assert.Contains(events, e => e.Step == "triage" && e.Type == RunEventTypes.StepCompleted);
-        Assert.Equal(result, RunStreams.AssertStepStream(events, "billing", attempt: 1));
-        Assert.DoesNotContain(events, e => e.Step is "technical" or "account");
+        Assert.DoesNotContain(events, e => e.Step is "technical" or "account" or "billing.2" or "approval.2");
         Assert.True(RunStreams.PositionOf(events, RunEventTypes.StepCompleted, "triage")
             < RunStreams.PositionOf(events, RunEventTypes.StepStarted, "billing"));
+    }
+
+    [Fact]
+    public async Task SupportTriage_ReviewerRejectsThenApproves_SpecialistRevisesWithNoteAndRevisionIsResult()
+    {
+        WorkflowHandle handle = await fixture.StartFlowAsync(Flows.SupportTriage, Tenant,
+            "Please close my account. [[call:Flow-handoff {\"agent\":\"account\"}]]");
+        string runId = RunIdOf(handle);
+
+        await InputRequestedAsync(runId, "approval");
+        await AnswerAsync(handle, "approval", "{\"approved\":false,\"note\":\"Offer to export their data first.\"}");
+        InputRequestedData second = await InputRequestedAsync(runId, "approval.2");
+        string revised = RunStreams.AssertStepStream(fixture.Events.EventsOf(runId), "account.2", attempt: 1);
+        Assert.Contains(revised, second.Prompt, StringComparison.Ordinal);
+        await AnswerAsync(handle, "approval.2", "{\"approved\":true,\"note\":\"Good.\"}");
+
+        Assert.Equal(revised, await handle.GetResultAsync<string>());
+        IReadOnlyList<RunEvent> events = await CompletedEventsAsync(handle);
+        Assert.NotEqual(revised, RunStreams.AssertStepStream(events, "account", attempt: 1));
+        Assert.True(RunStreams.PositionOf(events, RunEventTypes.InputRequested, "approval")
+            < RunStreams.PositionOf(events, RunEventTypes.StepStarted, "account.2"));
         await AssertReplaysAndRecordAsync(handle, Flows.SupportTriage);
+    }
+
+    [Fact]
+    public async Task SupportTriage_ReviewerRejectsRevisionToo_EscalatesInsteadOfSendingUnapprovedReply()
+    {
+        WorkflowHandle handle = await fixture.StartFlowAsync(Flows.SupportTriage, Tenant,
+            "The API returns 500. [[call:Flow-handoff {\"agent\":\"technical\"}]]");
+        string runId = RunIdOf(handle);
+
+        await InputRequestedAsync(runId, "approval");
+        await AnswerAsync(handle, "approval", "{\"approved\":false,\"note\":\"Ask for the request id.\"}");
+        await InputRequestedAsync(runId, "approval.2");
+        await AnswerAsync(handle, "approval.2", "{\"approved\":false}");
+
+        Assert.Equal(SupportTriageWorkflow.EscalationReply, await handle.GetResultAsync<string>());
+        IReadOnlyList<RunEvent> events = await CompletedEventsAsync(handle);
+        Assert.Equal(SupportTriageWorkflow.EscalationReply, events[^1].Text);
+        Assert.DoesNotContain(events, e => e.Step is "technical.3" or "approval.3");
     }
 
     [Fact]
@@ -85,6 +133,19 @@ public sealed class ShippedFlowRunTests(AgentPatternsWorkerFixture fixture) : IC
         string runId = RunIdOf(handle);
         await Eventually.TrueAsync(() => fixture.Events.Has(runId, RunEventTypes.RunFailed), because: "run.failed published");
     }
+
+    private async Task<InputRequestedData> InputRequestedAsync(string runId, string step)
+    {
+        RunEvent? requested = null;
+        await Eventually.TrueAsync(
+            () => (requested = fixture.Events.EventsOf(runId).FirstOrDefault(e => e.Type == RunEventTypes.InputRequested && e.Step == step)) is not null,
+            because: $"input.requested for {step} published");
+        return requested!.Data!.Value.Deserialize<InputRequestedData>(JsonSerializerOptions.Web)!;
+    }
+
+    private static Task AnswerAsync(WorkflowHandle handle, string requestId, string answerJson) =>
+        handle.ExecuteUpdateAsync(HumanInputUpdates.ProvideInput,
+            [new ProvideInputRequest { RequestId = requestId, Answer = JsonDocument.Parse(answerJson).RootElement.Clone() }]);
 
     private async Task<IReadOnlyList<RunEvent>> CompletedEventsAsync(WorkflowHandle handle)
     {

@@ -11,6 +11,7 @@ public sealed class GuideDocumentTests
     [InlineData("WeatherBriefWorkflow.workflow.cs", "guide-flow")]
     [InlineData("GuideWorkerFixture.cs", "guide-wiring")]
     [InlineData("WeatherBriefWorkflowV2.workflow.cs", "guide-patch")]
+    [InlineData("WeatherAlertWorkflow.workflow.cs", "guide-human")]
     public async Task AuthoringGuide_CodeBlock_MatchesTheTestedSource(string file, string region)
     {
         string root = BuildOutput.RepositoryRoot();

@@ -12,6 +12,6 @@ public sealed class GuideWorkerFixture : AgentWorkerFixture
         services.AddAgentPlugin<WeatherPlugin>(WeatherPlugin.PluginName);
 
     protected override void ConfigureWorker(ITemporalWorkerServiceOptionsBuilder worker) =>
-        worker.AddWorkflow<WeatherBriefWorkflow>();
+        worker.AddWorkflow<WeatherBriefWorkflow>().AddWorkflow<WeatherAlertWorkflow>();
     // </guide-wiring>
 }

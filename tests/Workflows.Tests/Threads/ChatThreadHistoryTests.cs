@@ -1,0 +1,29 @@
+using AgentOrchestrator.Contracts;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Common;
+using Temporalio.Worker;
+
+namespace AgentOrchestrator.Workflows.Tests.Threads;
+
+/// <summary>
+/// chat-thread's recorded histories (see ThreadWorkflowTests) replay against the current code: a run that continued
+/// as new after its turns, and the run it continued into, which starts from the carried-over conversation.
+/// </summary>
+public sealed class ChatThreadHistoryTests
+{
+    [Theory]
+    [InlineData(ChatThreads.WorkflowType, EventType.WorkflowExecutionContinuedAsNew)]
+    [InlineData(ChatThreads.WorkflowType + ".continued", EventType.WorkflowExecutionCanceled)]
+    public async Task ReplayWorkflowAsync_RecordedThreadHistory_ReplaysWithoutNondeterminism(string name, EventType lastEvent)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "Histories", $"{name}.json");
+        Assert.True(File.Exists(path), $"chat-thread has no recorded history at Histories/{name}.json");
+        WorkflowHistory history = WorkflowHistory.FromJson(RunWorkflowIds.For("acme", $"recorded-{name}"), await File.ReadAllTextAsync(path));
+        Assert.Equal(lastEvent, history.Events.Last().EventType);
+
+        WorkflowReplayResult replay = await new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<ChatThreadWorkflow>())
+            .ReplayWorkflowAsync(history, throwOnReplayFailure: false);
+
+        Assert.Null(replay.ReplayFailure);
+    }
+}
