@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Delivery;
+using AgentOrchestrator.Gateway.Runs;
 using Microsoft.AspNetCore.SignalR;
 using Serilog.Context;
 
@@ -30,13 +31,13 @@ public sealed partial class RunsHub
     {
         if (!TenantIds.IsValid(subscriptionId))
         {
-            throw new HubException("[invalid_request] subscriptionId must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.InvalidRequestCode, "subscriptionId must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."));
         }
         var tenant = TenantIds.TenantOf(Context.User);
         var known = registry.Find(tenant, subscriptionId);
         if (known is not null && known.RunId != runId)
         {
-            throw new HubException("[invalid_request] This subscription id belongs to another run; choose a new one per run.");
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.InvalidRequestCode, "This subscription id belongs to another run; choose a new one per run."));
         }
         if (string.IsNullOrEmpty(cursor))
         {
@@ -54,7 +55,7 @@ public sealed partial class RunsHub
         ArgumentNullException.ThrowIfNull(metrics);
         if (string.IsNullOrEmpty(cursor) || cursor.Length > MaxCursorLength)
         {
-            throw new HubException($"[invalid_request] cursor must be an event id of 1 to {MaxCursorLength} characters.");
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.InvalidRequestCode, $"cursor must be an event id of 1 to {MaxCursorLength} characters."));
         }
         if (Context.Items.TryGetValue(SubscriptionItem(runId), out var item) && item is LocalSubscriber subscriber)
         {
@@ -65,7 +66,7 @@ public sealed partial class RunsHub
             return;
         }
         // Also what another tenant's run id gives: this connection never subscribed to it.
-        throw new HubException("[run_not_found] " + RunNotFoundMessage);
+        throw new HubException(ControlProblems.HubMessage(ControlProblems.RunNotFoundCode, RunNotFoundMessage));
     }
 
     private async Task<IAsyncEnumerable<RunEvent>> SubscribeCore(string runId, string subscriptionId, string? cursor, RunEventStreamer streamer,
@@ -76,11 +77,11 @@ public sealed partial class RunsHub
         using var runScope = LogContext.PushProperty("RunId", runId);
         if (cursor?.Length > MaxCursorLength)
         {
-            throw new HubException($"[invalid_request] cursor must be an event id of at most {MaxCursorLength} characters.");
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.InvalidRequestCode, $"cursor must be an event id of at most {MaxCursorLength} characters."));
         }
         if (!await runs.ExistsAsync(tenant, runId, Context.ConnectionAborted))
         {
-            throw new HubException("[run_not_found] " + RunNotFoundMessage);
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.RunNotFoundCode, RunNotFoundMessage));
         }
         var subscriber = registry.Open(tenant, runId, subscriptionId, TenantIds.SubjectOf(Context.User), TransportName);
         Context.Items[SubscriptionItem(runId)] = subscriber;

@@ -23,7 +23,7 @@ public sealed partial class RunsHub(RunService runs, RunRequestValidator validat
         using var tenantScope = LogContext.PushProperty("TenantId", tenant);
         if (validator.Validate(flow, input) is { } errors)
         {
-            throw new HubException(RunRequestValidator.Describe(errors));
+            throw new HubException(ControlProblems.HubMessage(ControlProblems.InvalidRequestCode, RunRequestValidator.Describe(errors)));
         }
         var start = await runs.StartAsync(tenant, TenantIds.SubjectOf(Context.User), flow, input, idempotencyKey: null, Context.ConnectionAborted);
         return start.RunId;

@@ -66,7 +66,7 @@ internal static class RunEndpoints
         }
         if (validator.Validate(request.Flow, request.Input) is { } errors)
         {
-            return Results.ValidationProblem(errors, title: "The run request is invalid.", detail: RunRequestValidator.Describe(errors));
+            return Results.ValidationProblem(errors, title: "The run request is invalid.", detail: RunRequestValidator.Describe(errors), extensions: InvalidRequestCode);
         }
 
         RunStart start;
@@ -111,8 +111,7 @@ internal static class RunEndpoints
     }
 
     /// <summary>The same answer for an unknown run and for another tenant's run: callers never learn which.</summary>
-    public static IResult RunNotFound() =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.", detail: "No run with this id exists for your tenant.");
+    public static IResult RunNotFound() => ControlProblems.RunNotFound();
 
     /// <summary>Temporal unreachable (or, for the lazy client, its first connection failing): 503, safe to retry.</summary>
     private static bool IsTemporalUnavailable(Exception e) =>
@@ -124,10 +123,14 @@ internal static class RunEndpoints
             detail: "The orchestration service cannot be reached; retry later (with the same Idempotency-Key).");
 
     private static IResult Invalid(string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run request is invalid.", detail: message);
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run request is invalid.", detail: message,
+            extensions: InvalidRequestCode);
 
     private static IResult Problem(string title, string detail, string field) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [detail] }, title: title, detail: detail);
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [detail] }, title: title, detail: detail, extensions: InvalidRequestCode);
+
+    // Every rejected request carries a machine-readable code (docs/api.md, "Errors"), as the quota and control errors do.
+    private static Dictionary<string, object?> InvalidRequestCode => new() { ["code"] = ControlProblems.InvalidRequestCode };
 
     private static bool IsValidIdempotencyKey(string key, int maxLength)
     {

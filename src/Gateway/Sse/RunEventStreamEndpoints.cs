@@ -119,7 +119,7 @@ internal static class RunEventStreamEndpoints
 
     private static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.", detail: message,
-            extensions: new Dictionary<string, object?> { ["code"] = "invalid_request" });
+            extensions: new Dictionary<string, object?> { ["code"] = ControlProblems.InvalidRequestCode });
 }
 
 /// <summary>GET /v1/runs/{runId}/subscribers.</summary>

@@ -55,6 +55,44 @@ public sealed class DeliveryRunTests(RunningGatewayFixture fixture) : IClassFixt
         Assert.All(writer, e => Assert.Equal(2, e.Attempt));
     }
 
+    [Fact]
+    public async Task Subscribe_AgentLoopRunOnGatewayWithoutItsTail_DurableTranscriptHoldsEveryTurnAndToolCall()
+    {
+        // The fixture's one injected fault goes to its own run: this run streams without faults.
+        await fixture.CutRun;
+        var tenant = GatewayFixture.NewTenant();
+        await using var hub = await RunningGatewayFixture.HubAsync(fixture.Address, tenant);
+        var runId = await hub.InvokeAsync<string>("StartRun", Flows.ResearchTeam,
+            "How do retries work? [[call:Research-search {\"query\":\"retries backoff\"}]] [[call:Flow-verdict {\"approved\":true}]]");
+        var live = await RunningGatewayFixture.CollectAsync(hub, runId, null);
+        await using var other = await GatewayTestHost.StartAsync(fixture.DevServer.Target);
+        await using var otherHub = await RunningGatewayFixture.HubAsync(other.Address, tenant);
+
+        var durable = await RunningGatewayFixture.CollectAsync(otherHub, runId, null);
+
+        Assert.All(durable, e => Assert.EndsWith("/durable", e.Id, StringComparison.Ordinal));
+        // Parallel researchers interleave live; the durable record lists steps as they finished: compare per step.
+        Assert.Equal(TextByStep(live), TextByStep(durable));
+        Assert.Equal(ToolExchanges(live), ToolExchanges(durable));
+        Assert.NotEmpty(ToolExchanges(live));
+        Assert.Equal(live.Single(e => e.Type == RunEventTypes.RunCompleted).Text, durable[^1].Text);
+    }
+
+    private static SortedDictionary<string, string> TextByStep(List<RunEvent> events)
+    {
+        var client = new ClientTranscript();
+        events.ForEach(client.Apply);
+        return new(events.Where(e => e.Step is not null).Select(e => e.Step!).Distinct().ToDictionary(s => s, client.TextOf), StringComparer.Ordinal);
+    }
+
+    private static List<string> ToolExchanges(List<RunEvent> events) =>
+    [
+        .. events.Where(e => e.Type is RunEventTypes.ToolCall or RunEventTypes.ToolResult)
+            .Select(e => $"{e.Step}:{e.Type}:{e.Data!.Value.GetProperty("callId").GetString()}:{e.Data!.Value.GetProperty("tool").GetString()}:" +
+                (e.Type == RunEventTypes.ToolCall ? e.Data!.Value.GetProperty("arguments").GetRawText() : e.Data!.Value.GetProperty("result").GetString()))
+            .Order(StringComparer.Ordinal),
+    ];
+
     private static string FinalText(IEnumerable<RunEvent> events, string step, int attempt) =>
         events.Single(e => e.Step == step && e.Attempt == attempt && e.Type == RunEventTypes.StepCompleted).Text!;
 
