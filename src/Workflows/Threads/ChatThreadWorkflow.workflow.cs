@@ -42,6 +42,7 @@ public sealed class ChatThreadWorkflow
     private readonly ThreadInput _input;
     private int _acceptedTurns;
     private int _finishedTurns;
+    private bool _announced;
 
     // The input is taken before RunAsync starts, so an update delivered with the first task already sees the thread.
     [WorkflowInit]
@@ -52,6 +53,8 @@ public sealed class ChatThreadWorkflow
         _messages = [.. input.Messages];
         _acceptedTurns = input.CompletedTurns;
         _finishedTurns = input.CompletedTurns;
+        // A continued run was announced by the first one.
+        _announced = input.CompletedTurns > 0 || input.Messages.Count > 0;
     }
 
     /// <summary>The conversation as this run holds it (a query, for operators and tests).</summary>
@@ -67,6 +70,7 @@ public sealed class ChatThreadWorkflow
             if (input.CompletedTurns == 0 && input.Messages.Count == 0)
             {
                 await PublishAsync(input, RunEventTypes.RunStarted, Workflow.CancellationToken);
+                _announced = true;
             }
             // Roll over once this run took its share of turns and every accepted turn has answered.
             await Workflow.WaitConditionAsync(() =>
@@ -89,8 +93,9 @@ public sealed class ChatThreadWorkflow
         ArgumentNullException.ThrowIfNull(message);
         ThreadInput input = _input;
         int turn = ++_acceptedTurns;
-        // One turn at a time: each turn's history holds every earlier turn's answer.
-        await Workflow.WaitConditionAsync(() => _finishedTurns == turn - 1);
+        // One turn at a time: each turn's history holds every earlier turn's answer. The first turn also waits for
+        // run.started to be published, so subscribers see the thread start before its first turn streams.
+        await Workflow.WaitConditionAsync(() => _announced && _finishedTurns == turn - 1);
         string step = ChatThreads.TurnStep(turn);
         AgentStepResult answer;
         try
