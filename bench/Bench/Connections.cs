@@ -19,7 +19,7 @@ internal static class Connections
     public static async Task RunAsync(BenchSettings settings)
     {
         var count = settings.ReadInt("--connections", settings.Smoke ? 50 : 10_000);
-        var rate = settings.ReadInt("--admission-rate", settings.Smoke ? 20 : 2_000);
+        var rate = settings.ReadInt("--admission-rate", settings.Smoke ? 20 : 1_000);
         var environment = new Dictionary<string, string>
         {
             ["Quotas__Node__ConnectionsPerSecond"] = rate.ToString(CultureInfo.InvariantCulture),
