@@ -30,17 +30,17 @@ internal static class Connections
         var refusals = new Counter();
 
         // Warm the hub path (JIT, authentication) before the baseline, so the delta is per connection.
-        var warm = client.NewHub();
+        var warm = client.NewHub(closeIdleNegotiate: true);
         await ConnectAsync(warm, refusals);
         await Task.Delay(TimeSpan.FromSeconds(1)); // let start-up allocations settle before the baseline RSS
         var rssBefore = ReadRssBytes(deployment.ProcessId);
 
-        var hubs = Enumerable.Range(0, count).Select(_ => client.NewHub()).ToList();
+        var hubs = Enumerable.Range(0, count).Select(_ => client.NewHub(closeIdleNegotiate: true)).ToList();
         var openClock = Stopwatch.StartNew();
         await ForEachAsync(hubs, hub => ConnectAsync(hub, refusals));
         openClock.Stop();
         var openRefusals = refusals.Value;
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // idle negotiate connections close (see GatewayClient.NewHub)
         var rssAfter = ReadRssBytes(deployment.ProcessId);
         var bytesPerConnection = (double)(rssAfter - rssBefore) / count;
 

@@ -32,9 +32,21 @@ internal sealed class GatewayClient : IDisposable
         return new GatewayClient(gateway, token, http);
     }
 
-    /// <summary>A hub connection (not started) for this tenant, optionally through another address (a proxy).</summary>
-    public HubConnection NewHub(Uri? via = null) => new HubConnectionBuilder()
-        .WithUrl(new Uri(via ?? Gateway, "/hubs/runs"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(Token))
+    /// <summary>
+    /// A hub connection (not started) for this tenant. With <paramref name="closeIdleNegotiate"/>, the HTTP
+    /// connection used for negotiate closes after 1 s idle: each .NET HubConnection has its own HTTP pool (a
+    /// browser shares one per origin), so otherwise every hub keeps a second, idle keep-alive socket open on both
+    /// sides, which would count in the gateway's memory per connection and double the file descriptors.
+    /// </summary>
+    public HubConnection NewHub(bool closeIdleNegotiate = false) => new HubConnectionBuilder()
+        .WithUrl(new Uri(Gateway, "/hubs/runs"), options =>
+        {
+            options.AccessTokenProvider = () => Task.FromResult<string?>(Token);
+            if (closeIdleNegotiate)
+            {
+                options.HttpMessageHandlerFactory = _ => new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) };
+            }
+        })
         .Build();
 
     /// <summary>POST /v1/runs; returns the run id.</summary>
