@@ -1,31 +1,34 @@
-using System.Globalization;
-
 namespace AgentOrchestrator.Bench;
 
 internal static class BenchCommand
 {
+    private static readonly Dictionary<string, Func<BenchSettings, Task>> s_scenarios = new()
+    {
+        ["token-latency"] = TokenLatency.RunAsync,
+        ["fanout"] = Fanout.RunAsync,
+        ["connections"] = Connections.RunAsync,
+        ["run-throughput"] = RunThroughput.RunAsync,
+        ["devserver"] = DevServerThroughput.RunAsync,
+    };
+
     public static async Task<int> RunAsync(string[] args)
     {
         var scenario = args.Length > 0 ? args[0] : "devserver";
-        var smoke = args.Contains("--smoke");
-        var workflows = smoke ? 20 : ReadInt(args, "--workflows", 500);
-        switch (scenario)
+        var settings = new BenchSettings(args);
+        if (scenario == "all")
         {
-            case "devserver":
-                await DevServerThroughput.RunAsync(workflows);
-                return 0;
-            case "token-latency":
-                await TokenLatency.RunAsync(smoke ? [1] : [1, 50], includeDistributed: !args.Contains("--embedded-only"));
-                return 0;
-            default:
-                await Console.Error.WriteLineAsync($"unknown scenario '{scenario}' (known: devserver, token-latency)");
-                return 2;
+            foreach (var run in s_scenarios.Values)
+            {
+                await run(settings);
+            }
+            return 0;
         }
-    }
-
-    private static int ReadInt(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+        if (!s_scenarios.TryGetValue(scenario, out var selected))
+        {
+            await Console.Error.WriteLineAsync($"unknown scenario '{scenario}' (known: all, {string.Join(", ", s_scenarios.Keys)})");
+            return 2;
+        }
+        await selected(settings);
+        return 0;
     }
 }

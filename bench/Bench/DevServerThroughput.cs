@@ -11,8 +11,9 @@ namespace AgentOrchestrator.Bench;
 /// </summary>
 internal static class DevServerThroughput
 {
-    public static async Task RunAsync(int workflows)
+    public static async Task RunAsync(BenchSettings settings)
     {
+        var workflows = settings.ReadInt("--workflows", settings.Smoke ? 20 : 1000);
         await using var server = await DevServerHost.StartAsync(new DevServerOptions { Port = 0 });
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Target));
         var rows = new List<(string Name, int Count, double Seconds)>();
@@ -48,11 +49,10 @@ internal static class DevServerThroughput
             {
             }
         }
-        Console.WriteLine("| scenario | workflows | seconds | workflows/s |");
-        Console.WriteLine("| --- | ---: | ---: | ---: |");
-        foreach (var (name, count, seconds) in rows)
-        {
-            Console.WriteLine($"| {name} | {count} | {seconds:F2} | {count / seconds:F1} |");
-        }
+        Console.WriteLine($"### devserver ({workflows} workflows started at once, SDK worker in process)");
+        Report.Table(["scenario", "workflows", "seconds", "workflows/s"],
+            rows.Select(r => new[] { r.Name, Report.N(r.Count), Report.F(r.Seconds), Report.F(r.Count / r.Seconds, 1) }));
+        Report.BarChart(settings, "devserver.png", "Dev server: workflows completed per second", "workflows/s",
+            [.. rows.Select(r => r.Name)], [("workflows/s", [.. rows.Select(r => r.Count / r.Seconds)])]);
     }
 }

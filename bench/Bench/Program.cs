@@ -1,5 +1,8 @@
 using AgentOrchestrator.Bench;
 
-// dotnet run -c Release --project bench/Bench -- devserver [--workflows 500] [--smoke]
-// dotnet run -c Release --project bench/Bench -- token-latency [--embedded-only] [--smoke]   (build the solution in Release first)
+// Build the solution in Release first, then from the repository root:
+// dotnet run -c Release --no-build --project bench/Bench -- <scenario> [--smoke] [--results DIR] [scenario options]
+//   all | token-latency [--runs 1,50,500] [--embedded-only] | fanout [--subscribers 1,100,1000,5000]
+//   | connections [--connections 10000] [--admission-rate 1000] | run-throughput [--runs 300] | devserver [--workflows 1000]
+// Each prints a Markdown table and writes a PNG plot to --results (default bench/results/).
 return await BenchCommand.RunAsync(args);

@@ -30,6 +30,9 @@ public sealed class EmbeddedDeployment : IRunningDeployment
 
     public string Output => _standalone.Output;
 
+    /// <summary>The one process (gateway, worker, dev server, simulator), for benchmarks that measure it.</summary>
+    public int ProcessId => _standalone.ProcessId;
+
     public static async Task<EmbeddedDeployment> StartAsync(IDictionary<string, string>? environment = null)
     {
         var gateway = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");

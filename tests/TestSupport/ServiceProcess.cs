@@ -26,6 +26,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>The operating-system process id (benchmarks read its memory and runtime events).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output => string.Join(Environment.NewLine, _output);
 
     /// <summary>Starts src/&lt;project&gt;'s built assembly with the given arguments and environment.</summary>

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using AgentOrchestrator.TestSupport;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace AgentOrchestrator.Bench;
+
+/// <summary>
+/// Scenario c: N idle SignalR connections held by one gateway process (the embedded deployment, so the process
+/// also hosts the worker, dev server and simulator: its baseline is subtracted). Memory per connection is the
+/// process's RSS delta / N (/proc/&lt;pid&gt;/status VmRSS). Then a storm: every client drops its connection and
+/// all reconnect at once against the node admission rate; refused connects (503 admission) wait a random
+/// 0-1 s (full jitter, as src/Client does) and retry. Reported: time until all N are connected again, the
+/// refusals, and the gateway's GC pauses during the storm (runtime events over EventPipe).
+/// </summary>
+internal static class Connections
+{
+    public static async Task RunAsync(BenchSettings settings)
+    {
+        var count = settings.ReadInt("--connections", settings.Smoke ? 50 : 10_000);
+        var rate = settings.ReadInt("--admission-rate", settings.Smoke ? 20 : 1_000);
+        var environment = new Dictionary<string, string>
+        {
+            ["Quotas__Node__ConnectionsPerSecond"] = rate.ToString(CultureInfo.InvariantCulture),
+            ["Quotas__Node__ConnectionBurst"] = rate.ToString(CultureInfo.InvariantCulture),
+        };
+        await using var deployment = await EmbeddedDeployment.StartAsync(environment);
+        using var client = await GatewayClient.CreateAsync(deployment.Gateway, "bench-connections");
+        var refusals = new Counter();
+
+        // Warm the hub path (JIT, authentication) before the baseline, so the delta is per connection.
+        var warm = client.NewHub(closeIdleNegotiate: true);
+        await ConnectAsync(warm, refusals);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // let start-up allocations settle before the baseline RSS
+        var rssBefore = ReadRssBytes(deployment.ProcessId);
+
+        var hubs = Enumerable.Range(0, count).Select(_ => client.NewHub(closeIdleNegotiate: true)).ToList();
+        var openClock = Stopwatch.StartNew();
+        await ForEachAsync(hubs, hub => ConnectAsync(hub, refusals));
+        openClock.Stop();
+        var openRefusals = refusals.Value;
+        await Task.Delay(TimeSpan.FromSeconds(3)); // idle negotiate connections close (see GatewayClient.NewHub)
+        var rssAfter = ReadRssBytes(deployment.ProcessId);
+        var bytesPerConnection = (double)(rssAfter - rssBefore) / count;
+
+        // The storm: every connection goes, then all come back at once.
+        await ForEachAsync(hubs, hub => hub.StopAsync());
+        refusals.Reset();
+        await using var gc = GcPauseRecorder.Start(deployment.ProcessId);
+        var stormClock = Stopwatch.StartNew();
+        await Task.WhenAll(hubs.Select(hub => ConnectAsync(hub, refusals)));
+        stormClock.Stop();
+        var pauses = await gc.StopAsync();
+        var connected = hubs.Count(hub => hub.State == HubConnectionState.Connected);
+
+        Console.WriteLine($"### connections ({Report.N(count)} idle SignalR connections, one embedded gateway process, node admission {Report.N(rate)}/s)");
+        Report.Table(["measure", "value"],
+        [
+            ["connections opened (100 at a time)", Report.N(count)],
+            ["time to open them, s", Report.F(openClock.Elapsed.TotalSeconds)],
+            ["gateway RSS before / after, MB", $"{Report.F(rssBefore / 1048576.0, 1)} / {Report.F(rssAfter / 1048576.0, 1)}"],
+            ["RSS per connection, KB", Report.F(bytesPerConnection / 1024, 1)],
+            ["admission refusals while opening", Report.N(openRefusals)],
+            ["storm: all reconnect at once, time to full recovery, s", Report.F(stormClock.Elapsed.TotalSeconds)],
+            ["storm: connected at the end", Report.N(connected)],
+            ["storm: admission refusals (503) seen and retried", Report.N(refusals.Value)],
+            ["storm: gateway GC pauses", Report.N(pauses.Count)],
+            ["storm: GC pause p50 / p99 / max, ms", $"{Report.F(Report.Percentile(pauses, 0.5))} / {Report.F(Report.Percentile(pauses, 0.99))} / {Report.F(pauses.Count == 0 ? double.NaN : pauses[^1])}"],
+        ]);
+        Report.BarChart(settings, "connections.png", $"{Report.N(count)} idle connections: memory and reconnect storm", "value",
+            ["RSS/connection KB", "recovery s", "refusals/100", "GC pause p99 ms"],
+            [("measured", [bytesPerConnection / 1024, stormClock.Elapsed.TotalSeconds, refusals.Value / 100.0, Report.Percentile(pauses, 0.99)])]);
+
+        await ForEachAsync(hubs, hub => hub.DisposeAsync().AsTask());
+        await warm.DisposeAsync();
+        if (connected != count)
+        {
+            throw new InvalidOperationException($"only {connected} of {count} connections recovered");
+        }
+    }
+
+    /// <summary>Connects, retrying refused admissions after a random 0-1 s wait (full jitter).</summary>
+    private static async Task ConnectAsync(HubConnection hub, Counter refusals)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await hub.StartAsync();
+                return;
+            }
+            catch (HttpRequestException exception) when (exception.StatusCode == HttpStatusCode.ServiceUnavailable && deadline.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                refusals.Increment();
+                await Task.Delay(Random.Shared.Next(0, 1000));
+            }
+        }
+    }
+
+    private static Task ForEachAsync<T>(IEnumerable<T> items, Func<T, Task> action) =>
+        Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 100 }, async (item, _) => await action(item));
+
+    private static long ReadRssBytes(int processId)
+    {
+        foreach (var line in File.ReadLines($"/proc/{processId}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        throw new InvalidOperationException($"no VmRSS in /proc/{processId}/status");
+    }
+
+    private sealed class Counter
+    {
+        private int _value;
+
+        public int Value => Volatile.Read(ref _value);
+
+        public void Increment() => Interlocked.Increment(ref _value);
+
+        public void Reset() => Volatile.Write(ref _value, 0);
+    }
+}

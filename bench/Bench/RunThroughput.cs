@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.TestSupport;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace AgentOrchestrator.Bench;
+
+/// <summary>
+/// Scenario d: runs completed per second, from the REST start to the run.completed event seen by a subscriber,
+/// with the simulator at full speed (ModelSimulator:Instant), in the embedded deployment.
+/// </summary>
+internal static class RunThroughput
+{
+    public static async Task RunAsync(BenchSettings settings)
+    {
+        var runs = settings.ReadInt("--runs", settings.Smoke ? 5 : 300);
+        await using var deployment = await EmbeddedDeployment.StartAsync(new Dictionary<string, string> { ["ModelSimulator__Instant"] = "true" });
+        using var client = await GatewayClient.CreateAsync(deployment.Gateway, "bench-throughput");
+        // Subscriptions share a few connections, as a dashboard would; the gateway's default limits are unset.
+        var hubs = new List<HubConnection>();
+        for (var i = 0; i < 8; i++)
+        {
+            var hub = client.NewHub();
+            await hub.StartAsync();
+            hubs.Add(hub);
+        }
+        var rows = new List<(string Flow, double Steps, double Seconds, double P50, double P99)>();
+        foreach (var flow in new[] { Flows.SupportTriage, Flows.WriterReviewer })
+        {
+            await RunOneAsync(client, hubs[0], flow, "warm-up"); // JIT, connections, first workflow task
+            var clock = Stopwatch.StartNew();
+            var results = await Task.WhenAll(Enumerable.Range(0, runs).Select(i => RunOneAsync(client, hubs[i % hubs.Count], flow, $"bench {i}")));
+            clock.Stop();
+            var durations = results.Select(r => r.Seconds * 1000).Order().ToList();
+            rows.Add((flow, results.Average(r => r.ModelSteps), clock.Elapsed.TotalSeconds, Report.Percentile(durations, 0.5), Report.Percentile(durations, 0.99)));
+        }
+        foreach (var hub in hubs)
+        {
+            await hub.DisposeAsync();
+        }
+        Console.WriteLine($"### run-throughput ({runs} runs started at once per flow, embedded, simulator instant)");
+        Report.Table(["flow", "model steps/run", "runs", "seconds", "runs/s", "run p50 ms", "run p99 ms"],
+            rows.Select(r => new[] { r.Flow, Report.F(r.Steps, 1), Report.N(runs), Report.F(r.Seconds), Report.F(runs / r.Seconds, 1), Report.F(r.P50, 0), Report.F(r.P99, 0) }));
+        Report.BarChart(settings, "run-throughput.png", $"Runs completed per second ({runs} at once, embedded)", "runs/s",
+            [.. rows.Select(r => r.Flow)], [("runs/s", [.. rows.Select(r => runs / r.Seconds)])]);
+    }
+
+    /// <summary>Starts one run over REST and follows it until run.completed; counts its model steps.</summary>
+    private static async Task<(double Seconds, int ModelSteps)> RunOneAsync(GatewayClient client, HubConnection hub, string flow, string input)
+    {
+        var clock = Stopwatch.StartNew();
+        var runId = await client.StartRunAsync(flow, $"Measure run throughput: {input}.");
+        var steps = new HashSet<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await foreach (var runEvent in hub.StreamAsync<RunEvent>("Subscribe", runId, null, timeout.Token))
+        {
+            // A model step streams tokens; a tool step does not.
+            if (runEvent.Type == RunEventTypes.Token && runEvent.Step is { } step)
+            {
+                steps.Add(step);
+            }
+            if (runEvent.Type == RunEventTypes.RunCompleted)
+            {
+                return (clock.Elapsed.TotalSeconds, steps.Count);
+            }
+            if (runEvent.Type is RunEventTypes.RunFailed or RunEventTypes.RunCanceled)
+            {
+                throw new InvalidOperationException($"run {runId} of {flow} failed: {runEvent.Text}");
+            }
+        }
+        throw new InvalidOperationException($"run {runId} of {flow}: the stream ended without run.completed");
+    }
+}
