@@ -6,6 +6,7 @@ internal static class BenchCommand
     {
         ["token-latency"] = TokenLatency.RunAsync,
         ["fanout"] = Fanout.RunAsync,
+        ["slow-subscribers"] = SlowSubscribers.RunAsync,
         ["connections"] = Connections.RunAsync,
         ["run-throughput"] = RunThroughput.RunAsync,
         ["devserver"] = DevServerThroughput.RunAsync,

@@ -1,3 +1,4 @@
+using System.Text;
 using AgentOrchestrator.Contracts;
 
 namespace AgentOrchestrator.Gateway.Delivery;
@@ -20,6 +21,9 @@ public sealed class SubscriberOutbox
     private readonly LinkedList<RunEvent> _items = new();
     // The last queued delta per step attempt after the last control event: where a new delta may merge.
     private readonly Dictionary<(string Step, int Attempt), LinkedListNode<RunEvent>> _open = [];
+    // Text of merged deltas, appended in place: building a new string per merge would copy the whole backlog each time
+    // (quadratic CPU on the feed's thread, which every subscriber shares). The node's Text is stale while it is here.
+    private readonly Dictionary<LinkedListNode<RunEvent>, StringBuilder> _mergedText = [];
     private readonly DeliveryOptions _limits;
     private readonly DeliveryMetrics? _metrics;
     private long _bytes;
@@ -55,7 +59,7 @@ public sealed class SubscriberOutbox
             {
                 return false;
             }
-            var waitingBefore = _items.First is { Value.Type: not RunEventTypes.Token } oldest ? _bytes - SizeOf(oldest.Value) : _bytes;
+            var waitingBefore = _items.First is { Value.Type: not RunEventTypes.Token } oldest ? _bytes - SizeOf(oldest) : _bytes;
             var backlog = _items.Count >= _limits.SoftLimitEvents || _bytes >= _limits.SoftLimitBytes;
             if (runEvent.Type == RunEventTypes.Token)
             {
@@ -184,6 +188,7 @@ public sealed class SubscriberOutbox
         _failure = new SlowConsumerException(message);
         _items.Clear();
         _open.Clear();
+        _mergedText.Clear();
         _bytes = 0;
     }
 
@@ -195,9 +200,13 @@ public sealed class SubscriberOutbox
             runEvent = null;
             return false;
         }
+        _bytes -= SizeOf(node);
         _items.RemoveFirst();
         runEvent = node.Value;
-        _bytes -= SizeOf(runEvent);
+        if (_mergedText.Remove(node, out var merged))
+        {
+            runEvent = runEvent with { Text = merged.ToString() };
+        }
         if (runEvent.Type == RunEventTypes.Token)
         {
             var key = (runEvent.Step ?? string.Empty, runEvent.Attempt);
@@ -226,9 +235,10 @@ public sealed class SubscriberOutbox
                 var key = (node.Value.Step ?? string.Empty, node.Value.Attempt);
                 if (segment.TryGetValue(key, out var first))
                 {
-                    _bytes -= SizeOf(node.Value);
+                    _bytes -= SizeOf(node);
                     _items.Remove(node);
-                    Merge(first, node.Value);
+                    var later = _mergedText.Remove(node, out var text) ? node.Value with { Text = text.ToString() } : node.Value;
+                    Merge(first, later);
                 }
                 else
                 {
@@ -242,13 +252,23 @@ public sealed class SubscriberOutbox
     /// <summary>The later delta's id and index, both texts: a client that deduplicates by index takes it whole.</summary>
     private void Merge(LinkedListNode<RunEvent> into, RunEvent later)
     {
-        var before = into.Value;
-        var merged = before with { Id = later.Id, Index = later.Index, Text = before.Text + later.Text, Ts = later.Ts };
-        into.Value = merged;
-        _bytes += SizeOf(merged) - SizeOf(before);
+        var sizeBefore = SizeOf(into);
+        if (!_mergedText.TryGetValue(into, out var text))
+        {
+            text = new StringBuilder(into.Value.Text);
+            _mergedText[into] = text;
+        }
+        text.Append(later.Text);
+        into.Value = into.Value with { Id = later.Id, Index = later.Index, Ts = later.Ts };
+        _bytes += SizeOf(into) - sizeBefore;
         CoalescedCount++;
         _metrics?.DeltaCoalesced();
     }
+
+    private long SizeOf(LinkedListNode<RunEvent> node) =>
+        _mergedText.TryGetValue(node, out var text)
+            ? SizeOf(node.Value) + (2L * (text.Length - (node.Value.Text?.Length ?? 0)))
+            : SizeOf(node.Value);
 
     private static long SizeOf(RunEvent e) =>
         EventOverheadBytes
