@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
@@ -43,7 +41,7 @@ public sealed class AgentActivities(
         using IDisposable step = LogContext.PushProperty("StepId", input.Step);
 
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
+        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
         try
         {
             if (attempt > 1)
@@ -65,7 +63,7 @@ public sealed class AgentActivities(
             WorkerLog.StepCanceled(logger, input.Agent, attempt);
             throw;
         }
-        catch (Exception e) when (RejectedStatus(e) is { } status)
+        catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
         {
             // The model rejected the request itself (bad request, auth, unknown model): retrying cannot help.
             WorkerLog.StepFailed(logger, e, input.Agent, attempt);
@@ -150,7 +148,7 @@ public sealed class AgentActivities(
         {
             batcher.Complete();
             await flushStop.CancelAsync();
-            await ObserveAsync(flushing);
+            await ActivitySupport.ObserveStoppedAsync(flushing);
             throw;
         }
         batcher.Complete();
@@ -183,49 +181,4 @@ public sealed class AgentActivities(
             cancellationToken);
     }
 
-    // Heartbeats also while the model is silent (time to first token), so a live worker is never taken for dead;
-    // the server's answer to a heartbeat is how a cancel reaches this activity.
-    private async Task HeartbeatAsync(ActivityExecutionContext context, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            do
-            {
-                context.Heartbeat();
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // The step ended.
-        }
-    }
-
-    // 4xx answers other than timeout and rate limiting say the request is wrong, not that the model is busy. SK
-    // reports them as HttpOperationException, or (streaming) as the OpenAI client's ClientResultException.
-    private static int? RejectedStatus(Exception e)
-    {
-        int? status = e switch
-        {
-            HttpOperationException { StatusCode: { } code } => (int)code,
-            ClientResultException { Status: > 0 } result => result.Status,
-            _ => null,
-        };
-        return status is >= 400 and < 500 and not ((int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests)
-            ? status
-            : null;
-    }
-
-    private static async Task ObserveAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped with the failed stream.
-        }
-    }
 }

@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
@@ -57,7 +55,7 @@ public sealed class ModelTurnActivities(
         }
 
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
+        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
         try
         {
             await events.PublishRetryingIfRetryAsync(cancellationToken);
@@ -77,7 +75,7 @@ public sealed class ModelTurnActivities(
             WorkerLog.StepCanceled(logger, input.Agent, events.Attempt);
             throw;
         }
-        catch (Exception e) when (RejectedStatus(e) is { } status)
+        catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
         {
             WorkerLog.StepFailed(logger, e, input.Agent, events.Attempt);
             throw new ApplicationFailureException(
@@ -157,7 +155,7 @@ public sealed class ModelTurnActivities(
         {
             batcher.Complete();
             await flushStop.CancelAsync();
-            await ObserveAsync(flushing);
+            await ActivitySupport.ObserveStoppedAsync(flushing);
             throw;
         }
         batcher.Complete();
@@ -228,48 +226,6 @@ public sealed class ModelTurnActivities(
             // The call already ran (or failed) on these arguments; the model sees the call without them.
         }
         return arguments;
-    }
-
-    private async Task HeartbeatAsync(ActivityExecutionContext context, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            do
-            {
-                context.Heartbeat();
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // The turn ended.
-        }
-    }
-
-    private static int? RejectedStatus(Exception e)
-    {
-        int? status = e switch
-        {
-            HttpOperationException { StatusCode: { } code } => (int)code,
-            ClientResultException { Status: > 0 } result => result.Status,
-            _ => null,
-        };
-        return status is >= 400 and < 500 and not ((int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests)
-            ? status
-            : null;
-    }
-
-    private static async Task ObserveAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped with the failed stream.
-        }
     }
 
     /// <summary>Assembles one streamed tool call: id and name arrive first, the arguments in fragments.</summary>

@@ -69,7 +69,7 @@ public sealed class ToolCallActivities(
         };
         // Cancellation reaches an activity only through a heartbeat's response: a tool that never heartbeats would run on.
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, heartbeatStop.Token);
+        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
         try
         {
             FunctionResult output = await function.InvokeAsync(toolbox.Kernel, ToKernelArguments(arguments.Value), cancellationToken);
@@ -110,23 +110,6 @@ public sealed class ToolCallActivities(
         await events.PublishAsync(RunEventTypes.ToolResult, 0, text: null, cancellationToken, JsonSerializer.SerializeToElement(
             new ToolResultData(call.CallId, call.Tool, Result: null, error.Message), AgentToolJsonContext.Default.ToolResultData));
         return error;
-    }
-
-    private async Task HeartbeatAsync(ActivityExecutionContext context, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            do
-            {
-                context.Heartbeat();
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // The call ended.
-        }
     }
 
     private static JsonElement? ParseObject(string json)
