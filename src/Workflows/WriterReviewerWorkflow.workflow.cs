@@ -1,5 +1,4 @@
 using AgentOrchestrator.Contracts;
-using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -21,29 +20,6 @@ public sealed class WriterReviewerWorkflow
 
     public const string ReviewerInstructions =
         "You are the reviewer. Review the draft answer to the user's request and reply with an improved final version.";
-
-    // A model call streams for a while: generous start-to-close, a heartbeat timeout that notices a dead worker
-    // quickly, and a few retries with backoff (a retried step streams as a new attempt).
-    private static readonly ActivityOptions AgentStepOptions = new()
-    {
-        StartToCloseTimeout = TimeSpan.FromMinutes(5),
-        HeartbeatTimeout = TimeSpan.FromSeconds(30),
-        RetryPolicy = new RetryPolicy
-        {
-            InitialInterval = TimeSpan.FromSeconds(1),
-            BackoffCoefficient = 2,
-            MaximumInterval = TimeSpan.FromSeconds(30),
-            MaximumAttempts = 4,
-        },
-    };
-
-    private static readonly RetryPolicy PublishRetryPolicy = new()
-    {
-        InitialInterval = TimeSpan.FromMilliseconds(200),
-        BackoffCoefficient = 2,
-        MaximumInterval = TimeSpan.FromSeconds(10),
-        MaximumAttempts = 10,
-    };
 
     [WorkflowRun]
     public async Task<string> RunAsync(RunInput input)
@@ -89,7 +65,7 @@ public sealed class WriterReviewerWorkflow
     }
 
     private static Task<AgentStepResult> RunStepAsync(AgentStepInput step) =>
-        Workflow.ExecuteActivityAsync<AgentStepResult>(AgentActivityNames.RunAgentStep, [step], AgentStepOptions);
+        Workflow.ExecuteActivityAsync<AgentStepResult>(AgentActivityNames.RunAgentStep, [step], AgentActivityOptions.ModelCall);
 
     private static Task PublishAsync(RunInput input, string type, string? text, CancellationToken cancellationToken) =>
         Workflow.ExecuteActivityAsync(
@@ -98,7 +74,7 @@ public sealed class WriterReviewerWorkflow
             new ActivityOptions
             {
                 StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = PublishRetryPolicy,
+                RetryPolicy = AgentActivityOptions.Publish,
                 CancellationToken = cancellationToken,
             });
 

@@ -16,19 +16,6 @@ namespace AgentOrchestrator.Workflows.Authoring;
 /// </summary>
 public sealed class AgentFlow
 {
-    private static readonly ActivityOptions ModelTurnOptions = new()
-    {
-        StartToCloseTimeout = TimeSpan.FromMinutes(5),
-        HeartbeatTimeout = TimeSpan.FromSeconds(30),
-        RetryPolicy = new RetryPolicy
-        {
-            InitialInterval = TimeSpan.FromSeconds(1),
-            BackoffCoefficient = 2,
-            MaximumInterval = TimeSpan.FromSeconds(30),
-            MaximumAttempts = 4,
-        },
-    };
-
     // Tools are the user's code and may fail transiently (a flaky API): more attempts, quicker first retry. They are
     // told an idempotency key that stays the same across attempts, so a retried side effect can be de-duplicated.
     // The worker heartbeats while a tool runs: that is how a canceled run's cancellation reaches a slow tool.
@@ -43,14 +30,6 @@ public sealed class AgentFlow
             MaximumInterval = TimeSpan.FromSeconds(10),
             MaximumAttempts = 5,
         },
-    };
-
-    private static readonly RetryPolicy PublishRetryPolicy = new()
-    {
-        InitialInterval = TimeSpan.FromMilliseconds(200),
-        BackoffCoefficient = 2,
-        MaximumInterval = TimeSpan.FromSeconds(10),
-        MaximumAttempts = 10,
     };
 
     private readonly Dictionary<string, int> _stepUses = new(StringComparer.Ordinal);
@@ -249,7 +228,7 @@ public sealed class AgentFlow
                     Model = agent.Model,
                     Temperature = agent.Temperature,
                 }],
-                With(ModelTurnOptions, cancellationToken));
+                With(AgentActivityOptions.ModelCall, cancellationToken));
             promptTokens += answer.PromptTokens;
             completionTokens += answer.CompletionTokens;
             var result = new AgentResult
@@ -403,7 +382,7 @@ public sealed class AgentFlow
             new ActivityOptions
             {
                 StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = PublishRetryPolicy,
+                RetryPolicy = AgentActivityOptions.Publish,
                 CancellationToken = cancellationToken,
             });
 

@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using Json.Schema;
-using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -27,14 +26,6 @@ public static class HumanInput
 
     // Per workflow instance (keyed by the instance object, so concurrent workflows on one worker never share state).
     private static readonly ConditionalWeakTable<object, State> States = [];
-
-    private static readonly RetryPolicy PublishRetryPolicy = new()
-    {
-        InitialInterval = TimeSpan.FromMilliseconds(200),
-        BackoffCoefficient = 2,
-        MaximumInterval = TimeSpan.FromSeconds(10),
-        MaximumAttempts = 10,
-    };
 
     /// <summary>
     /// Asks a person for input and waits for a valid answer. The request id is <paramref name="stepId"/> (step ids are
@@ -80,7 +71,7 @@ public static class HumanInput
                 Step = stepId,
                 Data = JsonSerializer.SerializeToElement(data, JsonSerializerOptions.Web),
             }],
-            new ActivityOptions { StartToCloseTimeout = TimeSpan.FromSeconds(30), RetryPolicy = PublishRetryPolicy });
+            new ActivityOptions { StartToCloseTimeout = TimeSpan.FromSeconds(30), RetryPolicy = AgentActivityOptions.Publish });
 
         bool answered = await Workflow.WaitConditionAsync(() => request.Answer is not null, timeout ?? Timeout.InfiniteTimeSpan);
         request.Closed = true;

@@ -1,5 +1,4 @@
 using AgentOrchestrator.Contracts;
-using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -16,27 +15,6 @@ namespace AgentOrchestrator.Workflows;
 public sealed class ChatThreadWorkflow
 {
     public const string AssistantAgent = "assistant";
-
-    private static readonly ActivityOptions TurnOptions = new()
-    {
-        StartToCloseTimeout = TimeSpan.FromMinutes(5),
-        HeartbeatTimeout = TimeSpan.FromSeconds(30),
-        RetryPolicy = new RetryPolicy
-        {
-            InitialInterval = TimeSpan.FromSeconds(1),
-            BackoffCoefficient = 2,
-            MaximumInterval = TimeSpan.FromSeconds(30),
-            MaximumAttempts = 4,
-        },
-    };
-
-    private static readonly RetryPolicy PublishRetryPolicy = new()
-    {
-        InitialInterval = TimeSpan.FromMilliseconds(200),
-        BackoffCoefficient = 2,
-        MaximumInterval = TimeSpan.FromSeconds(10),
-        MaximumAttempts = 10,
-    };
 
     private readonly List<ConversationMessage> _messages;
     private readonly ThreadInput _input;
@@ -110,7 +88,7 @@ public sealed class ChatThreadWorkflow
                 Prompt = message.Text,
                 Model = input.Model,
                 History = [.. _messages],
-            }], TurnOptions);
+            }], AgentActivityOptions.ModelCall);
         }
         catch (ActivityFailureException)
         {
@@ -144,7 +122,7 @@ public sealed class ChatThreadWorkflow
             new ActivityOptions
             {
                 StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = PublishRetryPolicy,
+                RetryPolicy = AgentActivityOptions.Publish,
                 CancellationToken = cancellationToken,
             });
 }

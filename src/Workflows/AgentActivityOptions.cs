@@ -1,0 +1,34 @@
+using Temporalio.Common;
+using Temporalio.Workflows;
+
+namespace AgentOrchestrator.Workflows;
+
+/// <summary>Activity options every flow shares, so a model call or an event publish is retried the same way everywhere.</summary>
+public static class AgentActivityOptions
+{
+    /// <summary>
+    /// A model call streams for a while: generous start-to-close, a heartbeat timeout that notices a dead worker
+    /// quickly, and a few retries with backoff (a retried call streams as a new attempt that supersedes the old one).
+    /// </summary>
+    public static ActivityOptions ModelCall { get; } = new()
+    {
+        StartToCloseTimeout = TimeSpan.FromMinutes(5),
+        HeartbeatTimeout = TimeSpan.FromSeconds(30),
+        RetryPolicy = new RetryPolicy
+        {
+            InitialInterval = TimeSpan.FromSeconds(1),
+            BackoffCoefficient = 2,
+            MaximumInterval = TimeSpan.FromSeconds(30),
+            MaximumAttempts = 4,
+        },
+    };
+
+    /// <summary>Publishing a run event is cheap and idempotent (stable event ids): retry quickly and often.</summary>
+    public static RetryPolicy Publish { get; } = new()
+    {
+        InitialInterval = TimeSpan.FromMilliseconds(200),
+        BackoffCoefficient = 2,
+        MaximumInterval = TimeSpan.FromSeconds(10),
+        MaximumAttempts = 10,
+    };
+}
