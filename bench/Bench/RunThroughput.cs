@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -58,6 +59,13 @@ internal static class RunThroughput
             if (runEvent.Type == RunEventTypes.Token && runEvent.Step is { } step)
             {
                 steps.Add(step);
+            }
+            if (runEvent.Type == RunEventTypes.InputRequested && runEvent.Data is { } request)
+            {
+                // support-triage asks a person to approve its reply: the bench approves at once, as a reviewer would.
+                using var answer = await client.Http.PostAsJsonAsync($"/v1/runs/{runId}/input",
+                    new { requestId = request.GetProperty("requestId").GetString(), answer = new { approved = true } });
+                answer.EnsureSuccessStatusCode();
             }
             if (runEvent.Type == RunEventTypes.RunCompleted)
             {
