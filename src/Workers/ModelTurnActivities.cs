@@ -8,7 +8,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Microsoft.SemanticKernel.Connectors.OpenAI;
-using OpenAI.Chat;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
 using LogContext = Serilog.Context.LogContext;
@@ -104,36 +103,11 @@ public sealed class ModelTurnActivities(
             FunctionChoiceBehavior = functions.Count > 0 ? FunctionChoiceBehavior.Auto(functions, autoInvoke: false) : null,
         };
 
-        var batcher = new TokenBatcher(batchingOptions.Value, time);
-        long index = 0;
-        bool? modelStamps = null;
-        using var flushStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task flushing = batcher.RunAsync(async (batch, ct) =>
-        {
-            long current = index++;
-            long? emittedAtUs = null;
-            if (modelStamps != false && batch.FirstSource is StreamingChatMessageContent first)
-            {
-                emittedAtUs = ModelChunkStamps.EmittedAtUs(first);
-                modelStamps ??= emittedAtUs is not null;
-            }
-            await events.PublishAsync(RunEventTypes.Token, current, batch.Text, ct, emittedAtUs: emittedAtUs);
-        }, flushStop.Token);
-
-        var text = new StringBuilder();
         var calls = new SortedDictionary<int, ToolCallBuilder>();
-        int promptTokens = 0;
-        int completionTokens = 0;
-        try
-        {
-            await foreach (StreamingChatMessageContent update in chat.GetStreamingChatMessageContentsAsync(
-                history, settings, toolbox.Kernel, cancellationToken))
+        ModelStreamResult streamed = await ModelStream.PublishAsync(
+            chat.GetStreamingChatMessageContentsAsync(history, settings, toolbox.Kernel, cancellationToken),
+            events, batchingOptions.Value, time, logger, update =>
             {
-                if (update.Content is { Length: > 0 } delta)
-                {
-                    text.Append(delta);
-                    batcher.Add(delta, update);
-                }
                 foreach (StreamingKernelContent item in update.Items)
                 {
                     if (item is StreamingFunctionCallUpdateContent call)
@@ -144,30 +118,15 @@ public sealed class ModelTurnActivities(
                         builder.Append(call);
                     }
                 }
-                if (update.InnerContent is StreamingChatCompletionUpdate { Usage: { } usage })
-                {
-                    promptTokens = usage.InputTokenCount;
-                    completionTokens = usage.OutputTokenCount;
-                }
-            }
-        }
-        catch
-        {
-            batcher.Complete();
-            await flushStop.CancelAsync();
-            await ActivitySupport.ObserveStoppedAsync(flushing);
-            throw;
-        }
-        batcher.Complete();
-        await flushing;
+            }, cancellationToken);
         var result = new ModelTurnResult
         {
-            Text = text.ToString(),
+            Text = streamed.Text,
             ToolCalls = calls.Values.Select(c => c.Build()).ToList(),
-            PromptTokens = promptTokens,
-            CompletionTokens = completionTokens,
+            PromptTokens = streamed.PromptTokens,
+            CompletionTokens = streamed.CompletionTokens,
         };
-        return (result, index);
+        return (result, streamed.Deltas);
     }
 
     private static ChatHistory ToChatHistory(ModelTurnInput input)
