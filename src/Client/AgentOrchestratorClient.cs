@@ -121,7 +121,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
     /// after the terminal event. Each event comes once and in order; events of superseded step attempts never come
     /// after a newer attempt's. The stream survives connection loss, gateway restarts and slow-consumer ends by
     /// reconnecting with backoff and resuming after the last event delivered. When the gateway cannot resume from
-    /// the cursor it sends a <c>stream.reset</c> event (<see cref="RunEventFilter.StreamReset"/>): discard what you
+    /// the cursor it sends a <c>stream.reset</c> event (<see cref="RunEventTypes.StreamReset"/>): discard what you
     /// built for this run; the whole transcript follows. As the consumer moves past an event, the client
     /// acknowledges it to the gateway (batched). Throws <see cref="RunNotFoundException"/>,
     /// <see cref="AuthenticationFailedException"/>, <see cref="QuotaExceededException"/>, or
@@ -157,7 +157,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
                         continue;
                     }
                     failures = 0;
-                    if (runEvent.Type == RunEventFilter.StreamReset)
+                    if (runEvent.Type == RunEventTypes.StreamReset)
                     {
                         // Not a cursor the gateway could resume from: keep the last real event's id.
                         ClientLog.StreamReset(_logger, runId);
@@ -167,7 +167,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
                         position = runEvent.Id;
                     }
                     yield return runEvent;
-                    if (runEvent.Type != RunEventFilter.StreamReset)
+                    if (runEvent.Type != RunEventTypes.StreamReset)
                     {
                         acks.Processed(runEvent.Id);
                     }

@@ -11,9 +11,6 @@ namespace AgentOrchestrator.Client;
 /// </summary>
 public sealed class RunEventFilter
 {
-    /// <summary>The synthetic event a gateway sends when it cannot resume from the cursor it was given.</summary>
-    public const string StreamReset = "stream.reset";
-
     private readonly HashSet<string> _seenIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StepPosition> _steps = new(StringComparer.Ordinal);
 
@@ -21,7 +18,7 @@ public sealed class RunEventFilter
     public bool Accept(RunEvent runEvent)
     {
         ArgumentNullException.ThrowIfNull(runEvent);
-        if (runEvent.Type == StreamReset)
+        if (runEvent.Type == RunEventTypes.StreamReset)
         {
             Reset();
             return true;

@@ -79,7 +79,7 @@ public sealed class RunTranscript
         {
             return false;
         }
-        if (runEvent.Type == RunEventFilter.StreamReset)
+        if (runEvent.Type == RunEventTypes.StreamReset)
         {
             _steps.Clear();
             _inputRequests.Clear();

@@ -48,7 +48,7 @@ public sealed class RunEventFilterTests
         Assert.True(filter.Accept(RunEvents.Run("r", RunEventTypes.RunStarted)));
         Assert.True(filter.Accept(RunEvents.Token("r", "writer", 1, 0, "a")));
 
-        Assert.True(filter.Accept(RunEvents.Run("r", RunEventFilter.StreamReset)));
+        Assert.True(filter.Accept(RunEvents.Run("r", RunEventTypes.StreamReset)));
 
         Assert.True(filter.Accept(RunEvents.Run("r", RunEventTypes.RunStarted)));
         Assert.True(filter.Accept(RunEvents.Token("r", "writer", 1, 0, "a")));

@@ -65,7 +65,7 @@ public sealed class RunTranscriptTests
         transcript.Apply(RunEvents.Run("r", RunEventTypes.RunStarted));
         transcript.Apply(RunEvents.Token("r", "writer", 1, 0, "Hello"));
 
-        Assert.True(transcript.Apply(RunEvents.Run("r", RunEventFilter.StreamReset)));
+        Assert.True(transcript.Apply(RunEvents.Run("r", RunEventTypes.StreamReset)));
         Assert.Empty(transcript.Steps);
         Assert.Equal(RunTranscriptStatus.Pending, transcript.Status);
 
