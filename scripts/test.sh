@@ -21,6 +21,9 @@ if [ -n "$rabbitmq_uri" ]; then
 fi
 log "chromium"
 ./scripts/ensure-chromium.sh
+# Tenancy tests start their own redis-server processes (shared token budgets, policy store).
+log "redis"
+./scripts/ensure-redis.sh
 
 log "restore"
 dotnet restore AgentOrchestrator.sln --verbosity quiet
