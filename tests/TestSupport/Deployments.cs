@@ -59,11 +59,17 @@ public sealed class DistributedDeployment : IRunningDeployment
     private readonly List<(Uri Url, ServiceProcess Process)> _gateways = [];
     private readonly Dictionary<string, string> _shared;
 
-    private DistributedDeployment(List<ServiceProcess> processes, Dictionary<string, string> shared, Uri rabbitMq)
+    private readonly List<(Uri Url, ServiceProcess Process)> _workers = [];
+    private readonly DistributedDeploymentOptions _options;
+
+    private DistributedDeployment(List<ServiceProcess> processes, Dictionary<string, string> shared, Uri rabbitMq,
+        DistributedDeploymentOptions options, Uri simulator)
     {
         _processes = processes;
         _shared = shared;
         RabbitMq = rabbitMq;
+        _options = options;
+        Simulator = simulator;
     }
 
     /// <summary>The first gateway.</summary>
@@ -74,6 +80,12 @@ public sealed class DistributedDeployment : IRunningDeployment
 
     public Uri RabbitMq { get; }
 
+    /// <summary>Every worker started, in start order (killed ones included): their HTTP base addresses.</summary>
+    public IReadOnlyList<Uri> Workers => _workers.Select(w => w.Url).ToList();
+
+    /// <summary>The model simulator's base address (its stats are at /v1/sim/stats).</summary>
+    public Uri Simulator { get; }
+
     /// <summary>This deployment's run-event stream (Bus:RunEventStream:Name).</summary>
     public string EventStream => _shared["Bus__RunEventStream__Name"];
 
@@ -82,14 +94,23 @@ public sealed class DistributedDeployment : IRunningDeployment
 
     public string Output => string.Join("\n\n", _processes.Select(p => $"== {p.Name}\n{p.Output}"));
 
-    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null, int gateways = 1)
+    public static Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null, int gateways = 1) =>
+        StartAsync(rabbitMq, new DistributedDeploymentOptions
+        {
+            Gateways = gateways,
+            SimulatorEnvironment = simulatorEnvironment ?? new Dictionary<string, string>(),
+        });
+
+    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, DistributedDeploymentOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(gateways, 1);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Gateways, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
         var processes = new List<ServiceProcess>();
         var temporalPort = ServiceProcess.FreePort();
         var simulatorUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
         var unique = Guid.NewGuid().ToString("N")[..12];
-        var shared = new Dictionary<string, string>
+        var shared = new Dictionary<string, string>(options.Environment)
         {
             ["Bus__Transport"] = "RabbitMq",
             ["Bus__RabbitMqUri"] = rabbitMq.ToString(),
@@ -97,16 +118,16 @@ public sealed class DistributedDeployment : IRunningDeployment
             ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
             ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
         };
-        var deployment = new DistributedDeployment(processes, shared, rabbitMq);
+        var deployment = new DistributedDeployment(processes, shared, rabbitMq, options, new Uri(simulatorUrl));
         try
         {
             var devServer = deployment.Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
-            var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], simulatorEnvironment ?? new Dictionary<string, string>(), "Now listening on");
+            var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], options.SimulatorEnvironment, "Now listening on");
             await Task.WhenAll(devServer.WaitReadyAsync(), simulator.WaitReadyAsync());
-            var worker = deployment.Start("Workers", ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}"],
-                new Dictionary<string, string>(shared) { ["Model__Endpoint"] = simulatorUrl + "/v1" }, "Application started");
-            var starting = Enumerable.Range(0, gateways).Select(_ => deployment.StartGatewayAsync()).ToList();
-            await Task.WhenAll(starting.Cast<Task>().Append(worker.WaitReadyAsync()));
+            var starting = Enumerable.Range(0, options.Workers).Select(_ => deployment.StartWorkerAsync())
+                .Concat(Enumerable.Range(0, options.Gateways).Select(_ => deployment.StartGatewayAsync()))
+                .ToList();
+            await Task.WhenAll(starting);
             return deployment;
         }
         catch
@@ -115,6 +136,27 @@ public sealed class DistributedDeployment : IRunningDeployment
             throw;
         }
     }
+
+    /// <summary>Starts one more worker process (its HTTP port serves /healthz, /readyz) and waits until it has started.</summary>
+    public async Task<Uri> StartWorkerAsync()
+    {
+        var url = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var environment = new Dictionary<string, string>(_shared) { ["Model__Endpoint"] = new Uri(Simulator, "v1").ToString() };
+        foreach (var (key, value) in _options.WorkerEnvironment)
+        {
+            environment[key] = value;
+        }
+        var process = Start("Workers", ["--urls", url.ToString().TrimEnd('/')], environment, "Application started");
+        lock (_workers)
+        {
+            _workers.Add((url, process));
+        }
+        await process.WaitReadyAsync();
+        return url;
+    }
+
+    /// <summary>kill -9 of one worker process.</summary>
+    public async Task KillWorkerAsync(Uri worker) => await _workers.Single(w => w.Url == worker).Process.DisposeAsync();
 
     /// <summary>Starts one more gateway and waits until /readyz says it caught up with the run-event stream.</summary>
     public async Task<Uri> StartGatewayAsync()
@@ -128,6 +170,10 @@ public sealed class DistributedDeployment : IRunningDeployment
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Auth__SigningKey"] = SharedSigningKey,
         };
+        foreach (var (key, value) in _options.GatewayEnvironment)
+        {
+            environment[key] = value;
+        }
         var process = Start("Gateway", ["--urls", url.ToString().TrimEnd('/')], environment, "Application started");
         lock (_gateways)
         {
@@ -166,4 +212,21 @@ public sealed class DistributedDeployment : IRunningDeployment
         }
         await RabbitMqAdmin.DeleteQueuesAsync(RabbitMq, EventStream, ErrorQueue);
     }
+}
+
+/// <summary>Shape of a <see cref="DistributedDeployment"/>; environment values use .NET's "Section__Key" form.</summary>
+public sealed record DistributedDeploymentOptions
+{
+    public int Gateways { get; init; } = 1;
+
+    public int Workers { get; init; } = 1;
+
+    /// <summary>Set on every gateway and worker (e.g. Tenancy__Store, Tenancy__Redis, Tenancy__Tenants__t1__...).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> GatewayEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> WorkerEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public IDictionary<string, string> SimulatorEnvironment { get; init; } = new Dictionary<string, string>();
 }
