@@ -74,6 +74,9 @@ public sealed class DistributedDeployment : IRunningDeployment
 
     public Uri RabbitMq { get; }
 
+    /// <summary>The worker process's HTTP address (/healthz, /readyz, /metrics).</summary>
+    public Uri Worker { get; private set; } = null!;
+
     /// <summary>This deployment's run-event stream (Bus:RunEventStream:Name).</summary>
     public string EventStream => _shared["Bus__RunEventStream__Name"];
 
@@ -103,7 +106,8 @@ public sealed class DistributedDeployment : IRunningDeployment
             var devServer = deployment.Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
             var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], simulatorEnvironment ?? new Dictionary<string, string>(), "Now listening on");
             await Task.WhenAll(devServer.WaitReadyAsync(), simulator.WaitReadyAsync());
-            var worker = deployment.Start("Workers", ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}"],
+            deployment.Worker = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+            var worker = deployment.Start("Workers", ["--urls", deployment.Worker.ToString().TrimEnd('/')],
                 new Dictionary<string, string>(shared) { ["Model__Endpoint"] = simulatorUrl + "/v1" }, "Application started");
             var starting = Enumerable.Range(0, gateways).Select(_ => deployment.StartGatewayAsync()).ToList();
             await Task.WhenAll(starting.Cast<Task>().Append(worker.WaitReadyAsync()));
