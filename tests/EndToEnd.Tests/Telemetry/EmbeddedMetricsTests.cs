@@ -15,9 +15,9 @@ public sealed class EmbeddedMetricsTests
     public async Task Metrics_AfterRunWithRetryReplayAndQuotaRejection_EveryGatewayAndWorkerSeriesMoved()
     {
         var tenant = "tenant-metrics-" + Guid.NewGuid().ToString("N")[..8];
-        // The first five model requests fail (500): more than the OpenAI client's own retries of one attempt, so
-        // Temporal retries the writer's activity at least once and the run still completes.
-        var model = $"sim-1@fail-first:5:{Guid.NewGuid():N}";
+        // The first model request fails (500). The worker's model client does not retry by itself (one request per
+        // attempt), so Temporal retries the writer's activity once and the run still completes.
+        var model = $"sim-1@fail-first:1:{Guid.NewGuid():N}";
         await using var deployment = await EmbeddedDeployment.StartAsync(new Dictionary<string, string>
         {
             ["Model__DefaultModel"] = model,
@@ -31,9 +31,9 @@ public sealed class EmbeddedMetricsTests
 
         var runId = await client.StartRunAsync(Flows.WriterReviewer, "Explain why metrics matter.");
         var events = await client.ReadAllEventsAsync(runId, TimeSpan.FromMinutes(3));
-        Assert.Equal(RunEventTypes.RunCompleted, events[^1].Type);
+        Assert.True(events[^1].Type == RunEventTypes.RunCompleted, string.Join("\n", events.Select(e => $"{e.Type} {e.Step} {e.Attempt} {e.Text}")));
         var refused = await Assert.ThrowsAsync<HubException>(() => client.StartRunAsync(Flows.WriterReviewer, "A second run over the start rate."));
-        Assert.StartsWith("[quota.start_rate]", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("[quota.start_rate]", refused.Message, StringComparison.Ordinal);
         await ReplayFromCursorAsync(deployment.Gateway, tenant, runId, events[1].Id);
 
         var scrape = await PrometheusScrape.ReadAsync(deployment.Gateway);
