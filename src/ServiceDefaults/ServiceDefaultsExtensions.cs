@@ -1,3 +1,4 @@
+using AgentOrchestrator.ServiceDefaults.Health;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -92,6 +93,10 @@ public static class ServiceDefaultsExtensions
             host.StartTimeout = TimeSpan.FromSeconds(60);
         });
         services.AddHostedService<BusChoiceLogger>();
+        if (options.Transport == BusTransport.RabbitMq)
+        {
+            services.AddHealthChecks().AddRabbitMqReadiness(options.RabbitMqUri!); // MassTransit's check misses a publish-only bus
+        }
         return services;
     }
 
