@@ -8,6 +8,7 @@ using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.ServiceDefaults.Health;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -89,7 +90,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
-        services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal", tags: ["ready"]);
+        services.AddHealthChecks().AddTemporalReadiness("temporal", provider => provider.GetRequiredService<ITemporalClient>());
 
         services.AddProblemDetails();
         services.TryAddSingleton<ApiKeyStore>();

@@ -1,3 +1,5 @@
+using AgentOrchestrator.ServiceDefaults.Health;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -27,14 +29,19 @@ public static class ServiceDefaultsExtensions
             .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
         builder.Services.AddHealthChecks();
+        builder.AddTelemetryMetrics(); // OpenTelemetry metrics, served by MapDefaultEndpoints (Telemetry/Metrics*.cs)
         return builder;
     }
 
-    /// <summary>/healthz answers while the process lives; /readyz runs the checks tagged "ready" (dependencies).</summary>
+    /// <summary>
+    /// /healthz answers while the process lives; /readyz runs the checks tagged "ready" (dependencies: Temporal, and the
+    /// bus through MassTransit's own "ready" check); /metrics (Telemetry:Metrics:Path) serves Prometheus.
+    /// </summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        endpoints.MapTelemetryMetrics();
         return endpoints;
     }
 
@@ -86,6 +93,10 @@ public static class ServiceDefaultsExtensions
             host.StartTimeout = TimeSpan.FromSeconds(60);
         });
         services.AddHostedService<BusChoiceLogger>();
+        if (options.Transport == BusTransport.RabbitMq)
+        {
+            services.AddHealthChecks().AddRabbitMqReadiness(options.RabbitMqUri!); // MassTransit's check misses a publish-only bus
+        }
         return services;
     }
 

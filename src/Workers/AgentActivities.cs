@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ public sealed class AgentActivities(
     IOptions<TokenBatchingOptions> batchingOptions,
     IOptions<AgentWorkerOptions> workerOptions,
     TimeProvider time,
+    WorkerMetrics metrics,
     ILogger<AgentActivities> logger)
 {
     [Activity(AgentActivityNames.RunAgentStep)]
@@ -45,9 +47,14 @@ public sealed class AgentActivities(
             await events.PublishRetryingIfRetryAsync(cancellationToken);
             await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
             WorkerLog.StepStarted(logger, input.Agent, attempt, model);
-            ModelStreamResult streamed = await ModelStream.PublishAsync(
-                models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
-                events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
+            ModelStreamResult streamed;
+            using (WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model))
+            {
+                streamed = await ModelStream.PublishAsync(
+                    models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
+                    events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
+                call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
+            }
             var result = new AgentStepResult { Text = streamed.Text, PromptTokens = streamed.PromptTokens, CompletionTokens = streamed.CompletionTokens };
             // step.completed comes after the last delta: its index is the number of token messages.
             await events.PublishAsync(RunEventTypes.StepCompleted, streamed.Deltas, result.Text, cancellationToken);

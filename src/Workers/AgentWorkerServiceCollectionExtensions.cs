@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +45,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
         services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();
+        services.AddWorkerReadiness(configuration);
         // Before the Temporal worker's hosted service (registered below), so no event is published before the stream exists.
         services.AddHostedService<RunEventStreamDeclaration>();
 
@@ -53,6 +55,7 @@ public static class AgentWorkerServiceCollectionExtensions
         return services
             .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
+            .AddWorkerMetrics()
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
             .AddScopedActivities<ModelTurnActivities>()

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Tools;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class ModelTurnActivities(
     IOptions<TokenBatchingOptions> batchingOptions,
     IOptions<AgentWorkerOptions> workerOptions,
     TimeProvider time,
+    WorkerMetrics metrics,
     ILogger<ModelTurnActivities> logger)
 {
     /// <summary>ApplicationFailure type when an agent declares a tool this worker does not have.</summary>
@@ -104,6 +106,7 @@ public sealed class ModelTurnActivities(
         };
 
         var calls = new SortedDictionary<int, ToolCallBuilder>();
+        using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model);
         ModelStreamResult streamed = await ModelStream.PublishAsync(
             chat.GetStreamingChatMessageContentsAsync(history, settings, toolbox.Kernel, cancellationToken),
             events, batchingOptions.Value, time, logger, update =>
@@ -119,6 +122,7 @@ public sealed class ModelTurnActivities(
                     }
                 }
             }, cancellationToken);
+        call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
         var result = new ModelTurnResult
         {
             Text = streamed.Text,

@@ -86,6 +86,9 @@ public sealed class DistributedDeployment : IRunningDeployment
     /// <summary>The model simulator's base address (its stats are at /v1/sim/stats).</summary>
     public Uri Simulator { get; }
 
+    /// <summary>The first worker process's HTTP address (/healthz, /readyz, /metrics).</summary>
+    public Uri Worker => Workers[0];
+
     /// <summary>This deployment's run-event stream (Bus:RunEventStream:Name).</summary>
     public string EventStream => _shared["Bus__RunEventStream__Name"];
 

@@ -1,5 +1,6 @@
 using AgentOrchestrator.Gateway.Events;
 using AgentOrchestrator.Gateway.Sse;
+using AgentOrchestrator.Gateway.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,7 @@ public static class DeliveryServiceCollectionExtensions
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddMetrics();
         services.TryAddSingleton<DeliveryMetrics>();
+        services.AddGatewayMetrics();
         services.TryAddSingleton<GatewayInstance>();
         services.TryAddSingleton<SubscriberRegistry>();
         services.TryAddSingleton<RunEventStreamer>();

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ namespace AgentOrchestrator.Gateway.Delivery;
 /// steps. Throws <see cref="SlowConsumerException"/> when the subscriber falls past its hard limit.
 /// </summary>
 public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript durable, IOptionsMonitor<DeliveryOptions> options,
-    DeliveryMetrics metrics, TimeProvider time, ILogger<RunEventStreamer> logger)
+    DeliveryMetrics metrics, GatewayMetrics gatewayMetrics, TimeProvider time, ILogger<RunEventStreamer> logger)
 {
     public async IAsyncEnumerable<RunEvent> StreamAsync(string tenantId, string runId, string? cursor, LocalSubscriber subscriber,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -60,6 +61,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
             {
                 continue; // reached this gateway after the durable record had it: already sent
             }
+            gatewayMetrics.LiveDelivered(runEvent);
             yield return Delivered(runEvent, subscriber);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {

@@ -1,14 +1,16 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Telemetry;
 using MassTransit;
 
 namespace AgentOrchestrator.Gateway.Events;
 
 /// <summary>Feeds run events from the bus into this gateway instance's <see cref="IRunEventFeed"/>.</summary>
-public sealed class RunEventsPublishedConsumer(IRunEventFeed feed) : IConsumer<RunEventsPublished>
+public sealed class RunEventsPublishedConsumer(IRunEventFeed feed, GatewayMetrics metrics) : IConsumer<RunEventsPublished>
 {
     public Task Consume(ConsumeContext<RunEventsPublished> context)
     {
         feed.Append(context.Message);
+        metrics.BusConsumed(context.Message, GatewayMetrics.InMemoryTransport);
         return Task.CompletedTask;
     }
 }

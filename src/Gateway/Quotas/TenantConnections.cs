@@ -10,6 +10,15 @@ public sealed class TenantConnections
 
     public int Count(string tenant) => _counts.TryGetValue(tenant, out var count) ? Volatile.Read(ref count.Value) : 0;
 
+    /// <summary>Every tenant that has connected since start with its current count (0 once all left), for the connections gauge.</summary>
+    public IEnumerable<KeyValuePair<string, int>> Counts()
+    {
+        foreach (var (tenant, count) in _counts)
+        {
+            yield return new(tenant, Volatile.Read(ref count.Value));
+        }
+    }
+
     /// <summary>Counts one more connection unless that would exceed <paramref name="limit"/> (null: no limit).</summary>
     public bool TryAdd(string tenant, int? limit)
     {

@@ -1,3 +1,4 @@
+using AgentOrchestrator.Gateway.Telemetry;
 using AgentOrchestrator.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -19,6 +20,7 @@ public static partial class RunEventSourceServiceCollectionExtensions
     public static IServiceCollection AddRunEventSource(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddHostedService<RunEventSourceLogger>();
+        services.AddGatewayMetrics();
         if (TransportOf(configuration) != BusTransport.RabbitMq)
         {
             return services;

@@ -1,5 +1,6 @@
 using System.Text;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Telemetry;
 using AgentOrchestrator.ServiceDefaults;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed partial class RunEventStreamSource(
     IRunEventFeed feed,
     RunEventStreamState state,
     RunEventStreamMetrics metrics,
+    GatewayMetrics gatewayMetrics,
     IOptions<MessageBusOptions> bus,
     IOptions<RunEventStreamOptions> stream,
     IOptions<RunEventStreamSourceOptions> options,
@@ -181,7 +183,13 @@ public sealed partial class RunEventStreamSource(
         {
             try
             {
-                feed.Append(RunEventEnvelope.Parse(delivery.Body));
+                var message = RunEventEnvelope.Parse(delivery.Body);
+                feed.Append(message);
+                if (state.IsReady)
+                {
+                    // Warm-up and resume backlogs are read late on purpose: only live consumption says how far behind we are.
+                    gatewayMetrics.BusConsumed(message, GatewayMetrics.StreamTransport);
+                }
                 return;
             }
             catch (Exception e) when (attempt < settings.ProcessingRetryLimit)

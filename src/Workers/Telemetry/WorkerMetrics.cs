@@ -1,0 +1,91 @@
+using System.Diagnostics.Metrics;
+
+namespace AgentOrchestrator.Workers.Telemetry;
+
+/// <summary>
+/// Worker instruments on meter "AgentOrchestrator.Workers": activity retries and failures, model call duration and
+/// tokens. Tenants come from the run's workflow id or input (set by the gateway from an authenticated principal) and
+/// models from flow definitions and configuration, so both tags are bounded.
+/// </summary>
+public sealed class WorkerMetrics
+{
+    public const string MeterName = "AgentOrchestrator.Workers";
+
+    /// <summary>Tenant tag of an activity whose workflow id carries no tenant (not started through the gateway).</summary>
+    public const string UnknownTenant = "unknown";
+
+    private static readonly double[] ModelCallBucketsMs = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 30000, 60000, 120000, 300000];
+
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _failures;
+    private readonly Histogram<double> _modelCallDuration;
+    private readonly Counter<long> _modelTokens;
+    private readonly TimeProvider _time;
+
+    public WorkerMetrics(IMeterFactory meterFactory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _time = time;
+        var meter = meterFactory.Create(MeterName);
+        _retries = meter.CreateCounter<long>("worker.activity.retries", "{attempt}",
+            "Activity attempts after the first (Temporal retried the activity), by activity type and tenant");
+        _failures = meter.CreateCounter<long>("worker.activity.failures", "{attempt}",
+            "Activity attempts that failed (Temporal retries them unless the failure is non-retryable or attempts ran out); cancellations not included");
+        _modelCallDuration = meter.CreateHistogram("worker.model.call.duration", "ms",
+            "One streamed model call, from the request until the stream ended or failed, by tenant, model and outcome (ok|error)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ModelCallBucketsMs });
+        _modelTokens = meter.CreateCounter<long>("worker.model.tokens", "{token}",
+            "Tokens the model reported using, by tenant, model and kind (prompt|completion)");
+    }
+
+    internal void ActivityRetried(string activity, string tenant) => _retries.Add(1, Tags(activity, tenant));
+
+    internal void ActivityFailed(string activity, string tenant) => _failures.Add(1, Tags(activity, tenant));
+
+    /// <summary>Starts timing one model call; dispose it when the call ended, after <see cref="ModelCall.Completed"/> if it succeeded.</summary>
+    public ModelCall StartModelCall(string tenant, string model) => new(this, tenant, model, _time.GetTimestamp());
+
+    private static KeyValuePair<string, object?>[] Tags(string activity, string tenant) =>
+        [new("activity", activity), new("tenant", tenant)];
+
+    /// <summary>One model call being measured.</summary>
+    public sealed class ModelCall : IDisposable
+    {
+        private readonly WorkerMetrics _metrics;
+        private readonly string _tenant;
+        private readonly string _model;
+        private readonly long _started;
+        private bool _completed;
+        private bool _disposed;
+
+        internal ModelCall(WorkerMetrics metrics, string tenant, string model, long started)
+        {
+            _metrics = metrics;
+            _tenant = tenant;
+            _model = model;
+            _started = started;
+        }
+
+        /// <summary>The stream ended normally: counts the usage the model reported.</summary>
+        public void Completed(int promptTokens, int completionTokens)
+        {
+            _completed = true;
+            var tenant = new KeyValuePair<string, object?>("tenant", _tenant);
+            var model = new KeyValuePair<string, object?>("model", _model);
+            _metrics._modelTokens.Add(promptTokens, tenant, model, new KeyValuePair<string, object?>("kind", "prompt"));
+            _metrics._modelTokens.Add(completionTokens, tenant, model, new KeyValuePair<string, object?>("kind", "completion"));
+        }
+
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _metrics._modelCallDuration.Record(_metrics._time.GetElapsedTime(_started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("tenant", _tenant), new KeyValuePair<string, object?>("model", _model),
+                new KeyValuePair<string, object?>("outcome", _completed ? "ok" : "error"));
+        }
+    }
+}
