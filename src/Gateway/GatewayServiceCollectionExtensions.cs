@@ -8,6 +8,7 @@ using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -77,6 +78,7 @@ public static class GatewayServiceCollectionExtensions
             {
                 Namespace = temporal.Namespace,
                 LoggerFactory = provider.GetRequiredService<ILoggerFactory>(),
+                Interceptors = [new TemporalTracingInterceptor()],
             });
         });
         services.TryAddSingleton<RunService>();

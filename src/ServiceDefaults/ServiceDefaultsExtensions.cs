@@ -1,3 +1,4 @@
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -27,6 +28,7 @@ public static class ServiceDefaultsExtensions
             .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
         builder.Services.AddHealthChecks();
+        builder.AddTelemetryTracing();
         return builder;
     }
 

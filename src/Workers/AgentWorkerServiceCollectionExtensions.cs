@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -53,6 +54,7 @@ public static class AgentWorkerServiceCollectionExtensions
         return services
             .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
+            .ConfigureOptions(o => o.Interceptors = TemporalTracingInterceptor.PrependTo(o.Interceptors))
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
             .AddScopedActivities<ModelTurnActivities>()
