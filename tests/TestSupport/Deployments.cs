@@ -82,7 +82,9 @@ public sealed class DistributedDeployment : IRunningDeployment
 
     public string Output => string.Join("\n\n", _processes.Select(p => $"== {p.Name}\n{p.Output}"));
 
-    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null, int gateways = 1)
+    /// <param name="serviceEnvironment">More settings for the worker and every gateway (e.g. Telemetry__Tracing__*).</param>
+    public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, IDictionary<string, string>? simulatorEnvironment = null, int gateways = 1,
+        IDictionary<string, string>? serviceEnvironment = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gateways, 1);
         var processes = new List<ServiceProcess>();
@@ -96,7 +98,13 @@ public sealed class DistributedDeployment : IRunningDeployment
             ["Bus__RunEventStream__Name"] = $"test-run-events-{unique}",
             ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
             ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
+            // Gateways run as Development, whose default would print every span to their output.
+            ["Telemetry__Tracing__Exporter"] = "None",
         };
+        foreach (var (key, value) in serviceEnvironment ?? new Dictionary<string, string>())
+        {
+            shared[key] = value;
+        }
         var deployment = new DistributedDeployment(processes, shared, rabbitMq);
         try
         {
