@@ -78,7 +78,7 @@ public static class GatewayServiceCollectionExtensions
             {
                 Namespace = temporal.Namespace,
                 LoggerFactory = provider.GetRequiredService<ILoggerFactory>(),
-                Interceptors = [new TemporalTracingInterceptor()],
+                Interceptors = [new TemporalTracingClientInterceptor()],
             });
         });
         services.TryAddSingleton<RunService>();

@@ -54,7 +54,7 @@ public static class AgentWorkerServiceCollectionExtensions
         return services
             .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
-            .ConfigureOptions(o => o.Interceptors = TemporalTracingInterceptor.PrependTo(o.Interceptors))
+            .ConfigureOptions(o => o.Interceptors = TemporalTracingWorkerInterceptor.PrependTo(o.Interceptors))
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
             .AddScopedActivities<ModelTurnActivities>()

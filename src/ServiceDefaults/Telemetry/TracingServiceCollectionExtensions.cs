@@ -25,7 +25,8 @@ public static class TracingServiceCollectionExtensions
     /// <summary>
     /// OpenTelemetry tracing ("Telemetry:Tracing"): ASP.NET Core and HttpClient instrumentation plus <see cref="Sources"/>,
     /// exported to the console, to an OTLP collector, or nowhere, as configured; the choice is logged at start-up. Context
-    /// crosses Temporal through <see cref="TemporalTracingInterceptor"/> (registered where clients and workers are built)
+    /// crosses Temporal through <see cref="TemporalTracing"/>
+    /// (its interceptors are registered where Temporal clients and workers are built)
     /// and the bus through MassTransit's message headers.
     /// </summary>
     public static IHostApplicationBuilder AddTelemetryTracing(this IHostApplicationBuilder builder)
@@ -33,7 +34,8 @@ public static class TracingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.ParsedOtlpProtocol is not null, "Telemetry:Tracing:OtlpProtocol must be \"grpc\" or \"http/protobuf\".")
-            .Validate(o => o.OtlpEndpoint is null || o.OtlpEndpoint.IsAbsoluteUri, "Telemetry:Tracing:OtlpEndpoint must be an absolute URL.")
+            .Validate(o => o.OtlpEndpoint is null || (o.OtlpEndpoint.IsAbsoluteUri && o.OtlpEndpoint.Scheme is "http" or "https"),
+                "Telemetry:Tracing:OtlpEndpoint must be an absolute http(s) URL, e.g. http://collector:4317.")
             .ValidateOnStart();
 
         // The exporter is part of the provider's shape, so it is chosen from configuration now; the options above

@@ -172,7 +172,7 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
             return "the StartWorkflow span";
         }
         var byId = spans.ToDictionary(s => s.SpanId);
-        var runActivities = spans.Where(s => s.Source.Name == TemporalTracingInterceptor.SourceName && s.Kind == ActivityKind.Server).ToList();
+        var runActivities = spans.Where(s => s.Source.Name == TemporalTracing.SourceName && s.Kind == ActivityKind.Server).ToList();
         foreach (var type in activityTypes)
         {
             if (!runActivities.Any(s => s.OperationName == "RunActivity:" + type && s.ParentSpanId == start.SpanId))
