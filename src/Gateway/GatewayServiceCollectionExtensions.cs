@@ -9,6 +9,7 @@ using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
 using AgentOrchestrator.ServiceDefaults.Health;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -78,6 +79,7 @@ public static class GatewayServiceCollectionExtensions
             {
                 Namespace = temporal.Namespace,
                 LoggerFactory = provider.GetRequiredService<ILoggerFactory>(),
+                Interceptors = [new TemporalTracingClientInterceptor()],
             });
         });
         services.TryAddSingleton<RunService>();

@@ -30,6 +30,7 @@ public static class ServiceDefaultsExtensions
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
         builder.Services.AddHealthChecks();
         builder.AddTelemetryMetrics(); // OpenTelemetry metrics, served by MapDefaultEndpoints (Telemetry/Metrics*.cs)
+        builder.AddTelemetryTracing();
         return builder;
     }
 

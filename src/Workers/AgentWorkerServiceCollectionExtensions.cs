@@ -1,5 +1,6 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Telemetry;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,6 +57,7 @@ public static class AgentWorkerServiceCollectionExtensions
             .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
             .AddWorkerMetrics()
+            .ConfigureOptions(o => o.Interceptors = TemporalTracingWorkerInterceptor.PrependTo(o.Interceptors))
             .AddScopedActivities<AgentActivities>()
             .AddScopedActivities<RunEventActivities>()
             .AddScopedActivities<ModelTurnActivities>()

@@ -113,14 +113,20 @@ public sealed class DistributedDeployment : IRunningDeployment
         var temporalPort = ServiceProcess.FreePort();
         var simulatorUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
         var unique = Guid.NewGuid().ToString("N")[..12];
-        var shared = new Dictionary<string, string>(options.Environment)
+        var shared = new Dictionary<string, string>
         {
             ["Bus__Transport"] = "RabbitMq",
             ["Bus__RabbitMqUri"] = rabbitMq.ToString(),
             ["Bus__RunEventStream__Name"] = $"test-run-events-{unique}",
             ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
             ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
+            // Gateways run as Development, whose default would print every span to their output.
+            ["Telemetry__Tracing__Exporter"] = "None",
         };
+        foreach (var (key, value) in options.Environment)
+        {
+            shared[key] = value;
+        }
         var deployment = new DistributedDeployment(processes, shared, rabbitMq, options, new Uri(simulatorUrl));
         try
         {

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Telemetry;
 using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +31,7 @@ public sealed partial class RunEventStreamSource(
     ILogger<RunEventStreamSource> logger) : BackgroundService
 {
     private const string OffsetHeader = "x-stream-offset";
+    private static readonly ActivitySource Tracing = new("AgentOrchestrator.Gateway");
     private readonly string _instance = Environment.MachineName + "/" + Environment.ProcessId;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -166,6 +169,8 @@ public sealed partial class RunEventStreamSource(
         }
         else
         {
+            // Continues the run's trace from the publisher's span (the worker activity that published the events).
+            using var activity = TracingMessageHeaders.StartConsumeActivity(Tracing, stream.Value.Name + " receive", headers);
             await ProcessAsync(channel, delivery, offset, cancellationToken);
         }
         if (offset >= 0)

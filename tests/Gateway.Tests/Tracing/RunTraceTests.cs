@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Tests.Delivery;
+using AgentOrchestrator.ModelSimulator;
+using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.ServiceDefaults.Telemetry;
+using AgentOrchestrator.TestSupport;
+using AgentOrchestrator.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Configuration;
+using Temporalio.Client;
+
+namespace AgentOrchestrator.Gateway.Tests.Tracing;
+
+/// <summary>
+/// One trace per run, through real parts in one process (as the embedded host composes them): the gateway on Kestrel,
+/// the Temporal client and worker against the dev server, activities calling the model simulator, run events over
+/// MassTransit's in-memory transport back to the gateway. Spans are read with an ActivityListener, as an exporter would.
+/// </summary>
+public sealed class RunTraceTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private readonly DevServerFixture _devServer = new();
+    private readonly SpanCollector _spans = new();
+    private ModelSimulatorServer? _simulator;
+    private WebApplication? _app;
+    private TemporalClient? _temporal;
+    private Uri _address = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _devServer.InitializeAsync();
+        _temporal = await _devServer.ConnectClientAsync();
+        _simulator = await ModelSimulatorServer.StartAsync(o => o.Instant = true);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Development",
+            ApplicationName = typeof(GatewayServiceCollectionExtensions).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Temporal:Target"] = _devServer.Target,
+            ["Temporal:Namespace"] = _devServer.Namespace,
+            ["Auth:SigningKey"] = GatewayTestHost.SigningKey,
+            ["Bus:Transport"] = "InMemory",
+            ["Model:Endpoint"] = new Uri(_simulator.BaseAddress, "v1").ToString(),
+            ["Worker:HeartbeatInterval"] = "00:00:00.200",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+            // The test's listener is the exporter here.
+            ["Telemetry:Tracing:Exporter"] = "None",
+        });
+        builder.AddServiceDefaults();
+        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
+        builder.Services.AddAgentWorker(builder.Configuration);
+        builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
+        _app = builder.Build();
+        _app.MapRunGateway();
+        await _app.StartAsync();
+        _address = new Uri(_app.Urls.First().TrimEnd('/') + "/");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+        await _devServer.DisposeAsync();
+    }
+
+    public void Dispose() => _spans.Dispose();
+
+    [Fact]
+    public async Task RestStart_CallerTraceContinuesThroughWorkflowStartActivitiesPublishAndGatewayConsume()
+    {
+        var tenant = GatewayFixture.NewTenant();
+        var traceId = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        using var http = new HttpClient { BaseAddress = _address };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await RunningGatewayFixture.DevTokenAsync(_address, tenant));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/runs")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { flow = Flows.WriterReviewer, input = "Trace this run." }), Encoding.UTF8, "application/json"),
+        };
+        // The caller is traced: its context is what the gateway's request span continues.
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var runId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+
+        var trace = await WaitForRunTraceAsync(traceId, tenant, runId);
+
+        var requestSpan = Assert.Single(trace.Spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.Kind == ActivityKind.Server && s.ParentSpanId == callerSpan);
+        Assert.Equal(requestSpan.SpanId, trace.Start.ParentSpanId);
+    }
+
+    [Fact]
+    public async Task HubStartRun_EachRunIsItsOwnTraceRootedAtTheHubInvocation()
+    {
+        var tenant = GatewayFixture.NewTenant();
+        await using var hub = await RunningGatewayFixture.HubAsync(_address, tenant);
+        var first = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "First traced run.");
+        var second = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "Second traced run.");
+
+        var traces = new List<RunTrace>();
+        foreach (var runId in new[] { first, second })
+        {
+            var start = await WaitForSpanAsync(s => s.OperationName == "StartWorkflow:" + Flows.WriterReviewer
+                && Equals(s.GetTagItem("temporalWorkflowID"), RunWorkflowIds.For(tenant, runId)), $"the workflow start of run {runId}");
+            var trace = await WaitForRunTraceAsync(start.TraceId, tenant, runId);
+            var invocation = Assert.Single(trace.Spans, s => s.SpanId == trace.Start.ParentSpanId);
+            Assert.Equal("Microsoft.AspNetCore.SignalR.Server", invocation.Source.Name);
+            Assert.True(invocation.DisplayName.EndsWith("/StartRun", StringComparison.Ordinal), Describe([invocation]));
+            // A root: not a child of the long-lived connection, which would fold every run of a connection into one trace.
+            Assert.Equal(default, invocation.ParentSpanId);
+            traces.Add(trace);
+        }
+        Assert.NotEqual(traces[0].Start.TraceId, traces[1].Start.TraceId);
+    }
+
+    /// <summary>
+    /// Waits until the run ended and its trace holds, all with correct parents: the workflow-start span; a
+    /// RunActivity span (child of the start) for every activity type in the run's Temporal history; MassTransit publish
+    /// spans under those activity spans; and the gateway's consume of those publishes.
+    /// </summary>
+    private async Task<RunTrace> WaitForRunTraceAsync(ActivityTraceId traceId, string tenant, string runId)
+    {
+        var handle = _temporal!.GetWorkflowHandle(RunWorkflowIds.For(tenant, runId));
+        using (var timeout = new CancellationTokenSource(Timeout))
+        {
+            await handle.GetResultAsync(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
+        }
+        var activityTypes = (await handle.FetchHistoryAsync()).Events
+            .Where(e => e.ActivityTaskScheduledEventAttributes is not null)
+            .Select(e => e.ActivityTaskScheduledEventAttributes.ActivityType.Name)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        Assert.NotEmpty(activityTypes);
+
+        IReadOnlyList<Activity> spans = [];
+        Activity? start = null;
+        string missing = "nothing yet";
+        await Eventually.TrueAsync(() =>
+        {
+            spans = _spans.InTrace(traceId);
+            start = spans.SingleOrDefault(s => s.OperationName == "StartWorkflow:" + Flows.WriterReviewer && s.Kind == ActivityKind.Client);
+            missing = Missing(spans, start, activityTypes);
+            return missing.Length == 0;
+        }, Timeout, $"run {runId}'s trace {traceId} is complete; missing: {missing}");
+        return new RunTrace(start!, spans);
+    }
+
+    /// <summary>What the run's trace still lacks, or "" when complete.</summary>
+    private static string Missing(IReadOnlyList<Activity> spans, Activity? start, List<string> activityTypes)
+    {
+        if (start is null)
+        {
+            return "the StartWorkflow span";
+        }
+        var byId = spans.ToDictionary(s => s.SpanId);
+        var runActivities = spans.Where(s => s.Source.Name == TemporalTracing.SourceName && s.Kind == ActivityKind.Server).ToList();
+        foreach (var type in activityTypes)
+        {
+            if (!runActivities.Any(s => s.OperationName == "RunActivity:" + type && s.ParentSpanId == start.SpanId))
+            {
+                return $"a RunActivity:{type} span whose parent is the StartWorkflow span";
+            }
+        }
+        var publishes = spans.Where(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Producer
+            && Ancestors(s, byId).Any(a => runActivities.Contains(a))).ToList();
+        if (publishes.Count == 0)
+        {
+            return "a MassTransit publish span under a RunActivity span";
+        }
+        var consumed = spans.Any(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer
+            && s.TagObjects.Any(t => t.Value is string value && value.Contains(nameof(Gateway.Events.RunEventsPublishedConsumer), StringComparison.Ordinal))
+            && Ancestors(s, byId).Any(a => publishes.Contains(a)));
+        return consumed ? string.Empty : "the gateway's RunEventsPublishedConsumer span under a publish span; spans: " + Describe(spans);
+    }
+
+    private static string Describe(IEnumerable<Activity> spans) => string.Join("\n", spans.Select(s =>
+        $"{s.Source.Name} {s.Kind} '{s.OperationName}' {s.SpanId} <- {s.ParentSpanId} [{string.Join(", ", s.TagObjects.Select(t => $"{t.Key}={t.Value}"))}]"));
+
+    private static IEnumerable<Activity> Ancestors(Activity span, Dictionary<ActivitySpanId, Activity> byId)
+    {
+        var current = span;
+        while (current.ParentSpanId != default && byId.TryGetValue(current.ParentSpanId, out var parent))
+        {
+            yield return parent;
+            current = parent;
+        }
+    }
+
+    private async Task<Activity> WaitForSpanAsync(Func<Activity, bool> match, string what)
+    {
+        Activity? found = null;
+        await Eventually.TrueAsync(() => (found = _spans.All.FirstOrDefault(match)) is not null, Timeout, what);
+        return found!;
+    }
+
+    private sealed record RunTrace(Activity Start, IReadOnlyList<Activity> Spans);
+}
