@@ -8,6 +8,7 @@ using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.Tenancy.Budgets;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -89,6 +90,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
+        // The workers' model budgets, read here for the admin usage endpoint (tokens, cost, model calls, waits).
+        services.AddTenantModelBudgets(configuration);
         services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal", tags: ["ready"]);
 
         services.AddProblemDetails();
