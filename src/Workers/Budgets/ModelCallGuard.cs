@@ -50,10 +50,11 @@ public sealed class ModelCallGuard(ModelBudget budget, ModelBudgetMetrics metric
             case AdmissionOutcome.Rejected:
                 string type = decision.Reason == BudgetReason.CostBudget ? CostQuotaFailure : TokenQuotaFailure;
                 BudgetLog.Rejected(logger, tenant, events.Attempt, BudgetReasons.Name(decision.Reason));
+                // The code leads the message, as in the API's errors, so run.failed names it.
                 throw new ApplicationFailureException(
                     decision.Reason == BudgetReason.CostBudget
-                        ? $"Tenant '{tenant}' is over its model cost budget (ModelCostPerHour) and its policy is Fail."
-                        : $"Tenant '{tenant}' is over its model token budget (ModelTokensPerMinute) and its policy is Fail.",
+                        ? $"[{type}] Tenant '{tenant}' is over its model cost budget (ModelCostPerHour) and its policy is Fail."
+                        : $"[{type}] Tenant '{tenant}' is over its model token budget (ModelTokensPerMinute) and its policy is Fail.",
                     type, nonRetryable: true);
             default:
                 // Jitter spreads calls that were told the same refill time, so they do not all come back at once.
