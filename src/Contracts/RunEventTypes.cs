@@ -9,6 +9,9 @@ public static class RunEventTypes
     public const string ToolCall = "tool.call";
     public const string ToolResult = "tool.result";
     public const string StepRetrying = "step.retrying";
+
+    /// <summary>The step attempt waits (tenant budget, concurrency, or the model's rate limit) and will be retried as a new attempt.</summary>
+    public const string StepWaiting = "step.waiting";
     public const string StepCompleted = "step.completed";
     public const string InputRequested = "input.requested";
     public const string RunCompleted = "run.completed";

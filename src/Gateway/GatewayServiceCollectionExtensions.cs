@@ -10,6 +10,7 @@ using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
 using AgentOrchestrator.ServiceDefaults.Health;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
+using AgentOrchestrator.Tenancy.Budgets;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -92,6 +93,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
+        // The workers' model budgets, read here for the admin usage endpoint (tokens, cost, model calls, waits).
+        services.AddTenantModelBudgets(configuration);
         services.AddHealthChecks().AddTemporalReadiness("temporal", provider => provider.GetRequiredService<ITemporalClient>());
 
         services.AddProblemDetails();

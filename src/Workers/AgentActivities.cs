@@ -1,5 +1,7 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Telemetry;
+using AgentOrchestrator.Tenancy.Budgets;
+using AgentOrchestrator.Workers.Budgets;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -17,6 +19,7 @@ namespace AgentOrchestrator.Workers;
 /// </summary>
 public sealed class AgentActivities(
     ChatModelFactory models,
+    ModelCallGuard guard,
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
@@ -41,10 +44,12 @@ public sealed class AgentActivities(
         var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt);
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
+        ModelCallLease? lease = null;
         try
         {
             // On a retry, subscribers first learn that this attempt supersedes the earlier ones' partial text.
             await events.PublishRetryingIfRetryAsync(cancellationToken);
+            lease = await guard.EnterAsync(context.Info, events, input.TenantId, model, PromptChars(input), cancellationToken);
             await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
             WorkerLog.StepStarted(logger, input.Agent, attempt, model);
             ModelStreamResult streamed;
@@ -55,16 +60,30 @@ public sealed class AgentActivities(
                     events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
                 call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
             }
+            await lease.SettleAsync(streamed.PromptTokens, streamed.CompletionTokens);
             var result = new AgentStepResult { Text = streamed.Text, PromptTokens = streamed.PromptTokens, CompletionTokens = streamed.CompletionTokens };
             // step.completed comes after the last delta: its index is the number of token messages.
             await events.PublishAsync(RunEventTypes.StepCompleted, streamed.Deltas, result.Text, cancellationToken);
             WorkerLog.StepCompleted(logger, input.Agent, attempt, result.Text.Length, streamed.Deltas, result.CompletionTokens);
             return result;
         }
+        catch (ApplicationFailureException e) when (ModelCallGuard.IsGuardFailure(e))
+        {
+            throw;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             WorkerLog.StepCanceled(logger, input.Agent, attempt);
             throw;
+        }
+        catch (Exception e) when (ModelCallGuard.RateLimitDelay(e, attempt) is { } delay)
+        {
+            // The model served nothing: its reservation goes back, and the wait is Temporal's, not this worker's.
+            if (lease is not null)
+            {
+                await lease.RefundAsync();
+            }
+            throw await guard.RateLimitedAsync(events, input.TenantId, delay, e, cancellationToken);
         }
         catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
         {
@@ -80,9 +99,23 @@ public sealed class AgentActivities(
         }
         finally
         {
+            if (lease is not null)
+            {
+                await lease.DisposeAsync();
+            }
             await heartbeatStop.CancelAsync();
             await heartbeats;
         }
+    }
+
+    private static long PromptChars(AgentStepInput input)
+    {
+        long chars = input.Instructions.Length + input.Prompt.Length;
+        foreach (ConversationMessage message in input.History ?? [])
+        {
+            chars += message.Text.Length;
+        }
+        return chars;
     }
 
     private static ChatHistory ToChatHistory(AgentStepInput input)

@@ -1,6 +1,8 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
+using AgentOrchestrator.Tenancy.Budgets;
+using AgentOrchestrator.Workers.Budgets;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +45,9 @@ public static class AgentWorkerServiceCollectionExtensions
         // Streams last as long as the model talks: the activity's timeouts and cancellation bound a call, not HttpClient.
         services.AddHttpClient(ChatModelFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<ChatModelFactory>();
+        // Every model call draws from its tenant's budget (docs/tenancy.md "Budgets").
+        services.AddTenantModelBudgets(configuration);
+        services.TryAddSingleton<ModelCallGuard>();
         services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
         services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();

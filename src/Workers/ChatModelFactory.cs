@@ -24,6 +24,8 @@ public sealed class ChatModelFactory(
         ModelOptions o = options.Value;
         string name = string.IsNullOrWhiteSpace(model) ? o.DefaultModel : model;
         string apiKey = string.IsNullOrEmpty(o.ApiKey) ? PlaceholderApiKey : o.ApiKey;
+        // Passing our HttpClient also turns off the OpenAI client's own retries (Semantic Kernel sets MaxRetries 0 then):
+        // a 429 or 503 must fail the attempt so that Temporal, not this process's memory, holds the wait.
         HttpClient httpClient = httpClientFactory.CreateClient(HttpClientName);
         return o.Provider switch
         {

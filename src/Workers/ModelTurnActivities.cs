@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Tenancy.Budgets;
+using AgentOrchestrator.Workers.Budgets;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
@@ -22,6 +24,7 @@ namespace AgentOrchestrator.Workers;
 /// </summary>
 public sealed class ModelTurnActivities(
     ChatModelFactory models,
+    ModelCallGuard guard,
     AgentToolbox toolbox,
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
@@ -57,12 +60,15 @@ public sealed class ModelTurnActivities(
 
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
+        ModelCallLease? lease = null;
         try
         {
             await events.PublishRetryingIfRetryAsync(cancellationToken);
+            lease = await guard.EnterAsync(context.Info, events, input.TenantId, model, PromptChars(input), cancellationToken);
             await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
             WorkerLog.StepStarted(logger, input.Agent, events.Attempt, model);
             (ModelTurnResult result, long batches) = await StreamAsync(input, events, model, functions, cancellationToken);
+            await lease.SettleAsync(result.PromptTokens, result.CompletionTokens);
             await events.PublishAsync(RunEventTypes.StepCompleted, batches, result.Text, cancellationToken);
             WorkerLog.StepCompleted(logger, input.Agent, events.Attempt, result.Text.Length, batches, result.CompletionTokens);
             if (result.ToolCalls.Count > 0)
@@ -71,10 +77,23 @@ public sealed class ModelTurnActivities(
             }
             return result;
         }
+        catch (ApplicationFailureException e) when (ModelCallGuard.IsGuardFailure(e))
+        {
+            throw;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             WorkerLog.StepCanceled(logger, input.Agent, events.Attempt);
             throw;
+        }
+        catch (Exception e) when (ModelCallGuard.RateLimitDelay(e, events.Attempt) is { } delay)
+        {
+            // The model served nothing: its reservation goes back, and the wait is Temporal's, not this worker's.
+            if (lease is not null)
+            {
+                await lease.RefundAsync();
+            }
+            throw await guard.RateLimitedAsync(events, input.TenantId, delay, e, cancellationToken);
         }
         catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
         {
@@ -89,9 +108,23 @@ public sealed class ModelTurnActivities(
         }
         finally
         {
+            if (lease is not null)
+            {
+                await lease.DisposeAsync();
+            }
             await heartbeatStop.CancelAsync();
             await heartbeats;
         }
+    }
+
+    private static long PromptChars(ModelTurnInput input)
+    {
+        long chars = input.Instructions.Length;
+        foreach (AgentMessage message in input.Messages)
+        {
+            chars += (message.Text?.Length ?? 0) + (message.ToolCalls?.Sum(c => c.Arguments.Length + c.Tool.Length) ?? 0);
+        }
+        return chars;
     }
 
     private async Task<(ModelTurnResult Result, long Batches)> StreamAsync(

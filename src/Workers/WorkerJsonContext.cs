@@ -7,4 +7,5 @@ namespace AgentOrchestrator.Workers;
 /// <summary>Source-generated JSON for the structured payloads (<see cref="RunEvent.Data"/>) the worker publishes.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(StepRetryingData))]
+[JsonSerializable(typeof(StepWaitingData))]
 internal sealed partial class WorkerJsonContext : JsonSerializerContext;

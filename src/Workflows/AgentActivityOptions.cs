@@ -8,7 +8,10 @@ public static class AgentActivityOptions
 {
     /// <summary>
     /// A model call streams for a while: generous start-to-close, a heartbeat timeout that notices a dead worker
-    /// quickly, and a few retries with backoff (a retried call streams as a new attempt that supersedes the old one).
+    /// quickly, and retries with backoff (a retried call streams as a new attempt that supersedes the old one).
+    /// Waits for the tenant's budget or the model's rate limit are attempts too (they fail with NextRetryDelay, so
+    /// the wait is durable and holds no worker), hence 12 attempts: a token or cost wait takes one attempt per call
+    /// (the call keeps its reservation), and a rate-limited model gets minutes of backoff before the step fails.
     /// </summary>
     public static ActivityOptions ModelCall { get; } = new()
     {
@@ -19,7 +22,7 @@ public static class AgentActivityOptions
             InitialInterval = TimeSpan.FromSeconds(1),
             BackoffCoefficient = 2,
             MaximumInterval = TimeSpan.FromSeconds(30),
-            MaximumAttempts = 4,
+            MaximumAttempts = 12,
         },
     };
 
