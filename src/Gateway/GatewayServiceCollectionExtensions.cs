@@ -8,6 +8,7 @@ using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.Tenancy;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -79,6 +80,8 @@ public static class GatewayServiceCollectionExtensions
                 LoggerFactory = provider.GetRequiredService<ILoggerFactory>(),
             });
         });
+        services.AddTenancy(configuration);
+        services.TryAddSingleton<TenantDispatchPriority>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<FlowRegistry>();
         services.TryAddSingleton<RunRequestValidator>();
