@@ -11,6 +11,7 @@ using AgentOrchestrator.Gateway.Runs;
 using AgentOrchestrator.ServiceDefaults.Health;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Tenancy.Budgets;
+using AgentOrchestrator.Tenancy;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -83,6 +84,8 @@ public static class GatewayServiceCollectionExtensions
                 Interceptors = [new TemporalTracingClientInterceptor()],
             });
         });
+        services.AddTenancy(configuration);
+        services.TryAddSingleton<TenantDispatchPriority>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<FlowRegistry>();
         services.TryAddSingleton<RunRequestValidator>();

@@ -156,6 +156,7 @@ internal sealed partial class WorkflowEngine
             FirstRunId = run.StartAttributes.FirstExecutionRunId,
             Memo = new Memo(),
             SearchAttributes = new SearchAttributes(),
+            Priority = run.Priority,
         };
         if (run.CloseTime is { } closed)
         {

@@ -18,7 +18,7 @@ public readonly record struct RunStart(string RunId, bool Created);
 public sealed record RunDescription(string RunId, string Flow, string Status, JsonElement? Result);
 
 /// <summary>Starts and describes runs in Temporal, always through the caller's tenant-scoped workflow id.</summary>
-public sealed class RunService(ITemporalClient temporal, ILogger<RunService> logger)
+public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, ILogger<RunService> logger)
 {
     /// <summary>
     /// Starts <paramref name="flow"/>. With an idempotency key the run id is derived from tenant + key and the
@@ -37,6 +37,7 @@ public sealed class RunService(ITemporalClient temporal, ILogger<RunService> log
             {
                 IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
                 TypedSearchAttributes = new SearchAttributeCollection.Builder().Set(RunSearchAttributes.TenantId, tenantId).ToSearchAttributeCollection(),
+                Priority = priority.For(tenantId),
                 Rpc = new RpcOptions { CancellationToken = cancellationToken },
             });
             GatewayLog.RunStarted(logger, runId, flow, subject ?? "(none)");

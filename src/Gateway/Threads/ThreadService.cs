@@ -15,7 +15,7 @@ public sealed record ThreadTurnOutcome(RunControlStatus Status, ThreadTurnResult
 /// Starts chat threads and runs their turns. A thread is a chat-thread workflow under the tenant's run workflow id,
 /// so its id works wherever a run id does (events, status, cancel); continue-as-new keeps that id.
 /// </summary>
-public sealed class ThreadService(ITemporalClient temporal, RunControlService control, IOptionsMonitor<ThreadOptions> options,
+public sealed class ThreadService(ITemporalClient temporal, RunControlService control, TenantDispatchPriority priority, IOptionsMonitor<ThreadOptions> options,
     ILogger<ThreadService> logger)
 {
     public async Task<string> CreateAsync(string tenantId, string? instructions, CancellationToken cancellationToken)
@@ -34,6 +34,7 @@ public sealed class ThreadService(ITemporalClient temporal, RunControlService co
         await temporal.StartWorkflowAsync(ChatThreads.WorkflowType, [input], new WorkflowOptions(RunWorkflowIds.For(tenantId, threadId), TaskQueues.Agents)
         {
             IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
+            Priority = priority.For(tenantId),
             Rpc = new RpcOptions { CancellationToken = cancellationToken },
         });
         InteractionLog.ThreadStarted(logger, threadId);
