@@ -56,11 +56,10 @@ public static class GatewayServiceCollectionExtensions
     public const string AuthorizationPolicy = "RunGateway";
 
     /// <summary>
-    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily connecting Temporal
-    /// client (unless the host registered one), JWT bearer and API key auth, tenant policy and quotas, the tenant admin
-    /// API, SignalR, problem details and
-    /// the in-memory event feed. The
-    /// bus consumer is added separately through <see cref="AddRunGatewayConsumers"/>.
+    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily
+    /// connecting Temporal client (unless the host registered one), JWT bearer and API key auth, tenant policy and
+    /// quotas, the tenant admin API, SignalR, problem details and the in-memory event feed. The bus consumer is added
+    /// separately through <see cref="AddRunGatewayConsumers"/>.
     /// </summary>
     public static RunGatewayBuilder AddRunGateway(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
@@ -130,8 +129,8 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// /v1/runs, /hubs/runs, /v1/admin/tenants, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens (otherwise that
-    /// path is not mapped and answers 404).
+    /// /v1/runs, /hubs/runs, /v1/admin/tenants, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens
+    /// (otherwise that path is not mapped and answers 404).
     /// </summary>
     public static IEndpointRouteBuilder MapRunGateway(this IEndpointRouteBuilder endpoints)
     {

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
+using Xunit.Abstractions;
 
 namespace AgentOrchestrator.EndToEnd.Tests;
 
@@ -12,7 +14,7 @@ namespace AgentOrchestrator.EndToEnd.Tests;
 /// the admin API of one gateway is enforced by the other within seconds, without a restart, and survives a Redis
 /// outage (the last policy read stays in force; changes resume once Redis is back).
 /// </summary>
-public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture) : IClassFixture<TenantPolicyDeployment>
+public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture, ITestOutputHelper output) : IClassFixture<TenantPolicyDeployment>
 {
     private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(60);
 
@@ -30,8 +32,11 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture)
 
         using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 1, runStartBurst = 1 });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var changed = Stopwatch.StartNew();
         await Eventually.TrueAsync(async () => (await EffectiveAsync(admin, 1, tenant)).GetProperty("runStartsPerMinute").GetDouble() == 1,
             Propagation, "the second gateway reads the new policy");
+        // Reported, not asserted (the machine may be loaded): how soon the other gateway had the change.
+        output.WriteLine($"policy change seen by the second gateway {changed.ElapsedMilliseconds} ms after the PUT answered");
         using var lastAdmitted = await StartAsync(client);
         using var refused = await StartAsync(client);
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -67,6 +68,28 @@ public sealed class TenantPolicyProviderTests
         Assert.Equal(1, overridden.MaxConcurrentRuns);
         Assert.Equal(9, overridden.MaxConnections);
         Assert.Equal(3, provider.PolicyOf("acme").MaxConcurrentRuns);
+    }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 0)]
+    public async Task Start_InMemoryStore_WarnsUnlessEveryPartRunsInThisProcess(bool singleProcess, int warnings)
+    {
+        var logs = new RecordingLoggerProvider();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        builder.Services.AddTenancy(builder.Configuration);
+        if (singleProcess)
+        {
+            builder.Services.UseSingleProcessTenancy();
+        }
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.Equal(warnings, logs.Count("policy changes made through the admin API reach this process only"));
+        Assert.Equal(1, logs.Count("runtime overrides in the InMemory store"));
     }
 
     private static ServiceProvider Services(IConfiguration configuration, RecordingLoggerProvider logs)
