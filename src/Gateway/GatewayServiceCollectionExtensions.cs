@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AgentOrchestrator.Gateway.Admin;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Catalog;
 using AgentOrchestrator.Gateway.Delivery;
@@ -47,6 +48,7 @@ public sealed class RunGatewayBuilder(IServiceCollection services)
     public RunGatewayBuilder UseEmbeddedMode()
     {
         Services.Replace(ServiceDescriptor.Singleton(new GatewayHostMode(Embedded: true)));
+        Services.UseSingleProcessTenancy();
         return this;
     }
 }
@@ -57,10 +59,10 @@ public static class GatewayServiceCollectionExtensions
     public const string AuthorizationPolicy = "RunGateway";
 
     /// <summary>
-    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas"), a lazily connecting Temporal
-    /// client (unless the host registered one), JWT bearer and API key auth, tenant quotas, SignalR, problem details and
-    /// the in-memory event feed. The
-    /// bus consumer is added separately through <see cref="AddRunGatewayConsumers"/>.
+    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily
+    /// connecting Temporal client (unless the host registered one), JWT bearer and API key auth, tenant policy and
+    /// quotas, the tenant admin API, SignalR, problem details and the in-memory event feed. The bus consumer is added
+    /// separately through <see cref="AddRunGatewayConsumers"/>.
     /// </summary>
     public static RunGatewayBuilder AddRunGateway(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
@@ -84,7 +86,6 @@ public static class GatewayServiceCollectionExtensions
                 Interceptors = [new TemporalTracingClientInterceptor()],
             });
         });
-        services.AddTenancy(configuration);
         services.TryAddSingleton<TenantDispatchPriority>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<FlowRegistry>();
@@ -111,7 +112,9 @@ public static class GatewayServiceCollectionExtensions
             .RequireClaim(TenantIds.TenantClaim)
             // A bearer token and an API key of different tenants in one request merge into one principal: refuse (403).
             .RequireAssertion(context => context.User.FindAll(TenantIds.TenantClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).Count() == 1));
+        services.AddTenancy(configuration);
         services.AddGatewayQuotas();
+        services.AddTenantAdmin();
         services.AddSignalR().AddJsonProtocol(json =>
             json.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
         // SignalR's default 32 KB message limit would close the connection on a StartRun with a long (valid or too
@@ -133,8 +136,8 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// /v1/runs, /hubs/runs, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens (otherwise that
-    /// path is not mapped and answers 404).
+    /// /v1/runs, /hubs/runs, /v1/admin/tenants, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens
+    /// (otherwise that path is not mapped and answers 404).
     /// </summary>
     public static IEndpointRouteBuilder MapRunGateway(this IEndpointRouteBuilder endpoints)
     {
@@ -144,6 +147,7 @@ public static class GatewayServiceCollectionExtensions
         endpoints.MapRunInteraction(AuthorizationPolicy);
         endpoints.MapRunDelivery(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
+        endpoints.MapTenantAdmin();
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {
             endpoints.MapDevTokenEndpoint();

@@ -7,6 +7,15 @@ using Microsoft.Extensions.Options;
 
 namespace AgentOrchestrator.Tenancy;
 
+/// <summary>
+/// Whether every part serving tenants runs in this one process (the embedded host). Only then is an in-memory override
+/// store complete; elsewhere AddTenancy warns that admin changes reach this process only.
+/// </summary>
+public sealed record TenancyProcessMode(bool SingleProcess)
+{
+    public static TenancyProcessMode Distributed { get; } = new(false);
+}
+
 public static class TenancyServiceCollectionExtensions
 {
     /// <summary>
@@ -21,29 +30,50 @@ public static class TenancyServiceCollectionExtensions
         {
             return services;
         }
-        services.AddOptions<TenancyOptions>().BindConfiguration(TenancyOptions.SectionName)
-            .Validate(o => o.Store != TenancyStore.Redis || !string.IsNullOrWhiteSpace(o.Redis), "Tenancy:Redis is required when Tenancy:Store is Redis.")
-            .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Tenancy:RefreshInterval must be positive.")
-            .ValidateOnStart();
+        // Validated by TenantPolicyProvider (not IValidateOptions): a failed reload must keep the previous options, not throw.
+        services.AddOptions<TenancyOptions>().BindConfiguration(TenancyOptions.SectionName);
+        services.TryAddSingleton(TenancyProcessMode.Distributed);
         services.TryAddSingleton<TenancyRedis>();
+        services.TryAddSingleton<RedisTenantPolicyStore>();
         services.TryAddSingleton<ITenantPolicyStore>(provider =>
             provider.GetRequiredService<IOptions<TenancyOptions>>().Value.Store == TenancyStore.Redis
-                ? throw new NotSupportedException("Tenancy:Store = Redis: the Redis policy store is not built yet.")
+                ? provider.GetRequiredService<RedisTenantPolicyStore>()
                 : new InMemoryTenantPolicyStore());
         services.TryAddSingleton<TenantPolicyProvider>();
         services.TryAddSingleton<ITenantPolicyProvider>(provider => provider.GetRequiredService<TenantPolicyProvider>());
         services.AddHostedService<TenantPolicyRefresher>();
         return services;
     }
+
+    /// <summary>Declares that every part serving tenants runs in this process (the embedded host), see <see cref="TenancyProcessMode"/>.</summary>
+    public static IServiceCollection UseSingleProcessTenancy(this IServiceCollection services)
+    {
+        services.Replace(ServiceDescriptor.Singleton(new TenancyProcessMode(SingleProcess: true)));
+        return services;
+    }
 }
 
-/// <summary>Reads the overrides at start (before the host serves) and then every Tenancy:RefreshInterval.</summary>
-internal sealed partial class TenantPolicyRefresher(
-    TenantPolicyProvider provider, IOptionsMonitor<TenancyOptions> options, ILogger<TenantPolicyRefresher> logger) : BackgroundService
+/// <summary>
+/// Keeps the provider's overrides current: reads them at start (before the host serves), again at once when the store
+/// announces a change, and every Tenancy:RefreshInterval as a backstop (a notice missed while cut off from Redis). An
+/// unreachable store keeps the last overrides in force, is logged once per outage and is retried on every tick.
+/// </summary>
+internal sealed class TenantPolicyRefresher(TenantPolicyProvider provider, ITenantPolicyStore store,
+    TenancyProcessMode mode, ILogger<TenantPolicyRefresher> logger) : BackgroundService
 {
+    private readonly SemaphoreSlim _changed = new(0, 1);
+    private bool _subscribed;
+    private bool _unreachable;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        LogStore(logger, options.CurrentValue.Store);
+        var configured = provider.Configuration; // validates the configuration while the host starts
+        TenancyLog.StoreChoice(logger, configured.Store);
+        if (configured.Store == TenancyStore.InMemory && !mode.SingleProcess)
+        {
+            TenancyLog.InMemoryOutsideEmbeddedHost(logger);
+        }
+        await TrySubscribeAsync(cancellationToken).ConfigureAwait(false);
         await TryRefreshAsync(cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -54,13 +84,43 @@ internal sealed partial class TenantPolicyRefresher(
         {
             try
             {
-                await Task.Delay(options.CurrentValue.RefreshInterval, stoppingToken).ConfigureAwait(false);
+                await _changed.WaitAsync(provider.Configuration.RefreshInterval, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            await TrySubscribeAsync(stoppingToken).ConfigureAwait(false);
             await TryRefreshAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Changed()
+    {
+        try
+        {
+            _changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A refresh is already due; it will read this change too.
+        }
+    }
+
+    private async Task TrySubscribeAsync(CancellationToken cancellationToken)
+    {
+        if (_subscribed || store is not ITenantPolicyChangeNotifications notifications)
+        {
+            return;
+        }
+        try
+        {
+            await notifications.SubscribeAsync(Changed, cancellationToken).ConfigureAwait(false);
+            _subscribed = true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Unreachable(e);
         }
     }
 
@@ -69,17 +129,30 @@ internal sealed partial class TenantPolicyRefresher(
         try
         {
             await provider.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            if (_unreachable)
+            {
+                _unreachable = false;
+                TenancyLog.StoreRecovered(logger, provider.Overrides.Count);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The last overrides read stay in force; configuration still applies.
-            LogRefreshFailed(logger, e);
+            Unreachable(e);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant policy: runtime overrides in the {Store} store")]
-    private static partial void LogStore(ILogger logger, TenancyStore store);
+    private void Unreachable(Exception e)
+    {
+        if (!_unreachable)
+        {
+            _unreachable = true;
+            TenancyLog.StoreUnreachable(logger, provider.Overrides.Count, e);
+        }
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant policy: could not read runtime overrides; keeping the last ones read")]
-    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+    public override void Dispose()
+    {
+        _changed.Dispose();
+        base.Dispose();
+    }
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Quotas;
+using AgentOrchestrator.Tenancy;
 using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
@@ -14,14 +15,17 @@ using Temporalio.Client;
 namespace AgentOrchestrator.Gateway.Tests;
 
 /// <summary>
-/// A gateway on its own dev server (no worker: started runs stay running) with two API keys and its quotas in a
-/// reloadable JSON file the tests rewrite. Each test uses its own tenants; the gateway's rejection counter is
+/// A gateway on its own dev server (no worker: started runs stay running) with two tenant API keys, an admin API key,
+/// and its tenant policy ("Tenancy") and quota settings in a reloadable JSON file the tests rewrite. Each test uses its own tenants; the gateway's rejection counter is
 /// recorded through a MeterListener scoped to this host's meters.
 /// </summary>
 public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
 {
     public const string ApiKeyA = "test-api-key-of-tenant-a-0123456789";
     public const string ApiKeyB = "test-api-key-of-tenant-b-0123456789";
+
+    /// <summary>An API key with the "admin" scope (tenant <see cref="AdminTenant"/>), for the admin API.</summary>
+    public const string AdminApiKey = "test-api-key-of-an-operator-0123456789";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "authq-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, Dictionary<string, object>> _tenantQuotas = [];
@@ -45,6 +49,8 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
 
     public string TenantB { get; } = GatewayFixture.NewTenant();
 
+    public string AdminTenant { get; } = GatewayFixture.NewTenant();
+
     private string QuotaFile => Path.Combine(_directory, "quotas.json");
 
     public async Task InitializeAsync()
@@ -64,6 +70,12 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
             ["Auth:ApiKeys:1:Tenant"] = TenantB,
             ["Auth:ApiKeys:1:Subject"] = "service-b",
             ["Auth:ApiKeys:1:Scopes:0"] = "runs",
+            ["Auth:ApiKeys:2:Id"] = "operator",
+            ["Auth:ApiKeys:2:Hash"] = ApiKeyDefaults.HashOf(AdminApiKey),
+            ["Auth:ApiKeys:2:Tenant"] = AdminTenant,
+            ["Auth:ApiKeys:2:Subject"] = "ops@example.com",
+            ["Auth:ApiKeys:2:Scopes:0"] = "runs",
+            ["Auth:ApiKeys:2:Scopes:1"] = "admin",
         }, configure: (builder, _) => builder.Configuration.AddJsonFile(QuotaFile, optional: false, reloadOnChange: true));
         Http = new HttpClient { BaseAddress = _host.Address };
 
@@ -109,9 +121,9 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
     }
 
     /// <summary>
-    /// Sets a tenant's quotas (replacing its previous entry), rewrites the file and waits until the gateway has
-    /// reloaded it: a marker entry carries a generation number, and the limits in force show it (for an invalid file,
-    /// which the gateway keeps out of force, until its configuration shows it).
+    /// Sets a tenant's configured policy ("Tenancy:Tenants:&lt;t&gt;", replacing its previous entry), rewrites the file and
+    /// waits until the gateway has reloaded it: a marker entry carries a generation number, and the configuration in
+    /// force shows it (for an invalid file, which the gateway keeps out of force, until its configuration shows it).
     /// </summary>
     public async Task SetQuotasAsync(string tenant, object quotas, bool expectInForce = true)
     {
@@ -121,14 +133,22 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
         _tenantQuotas[_reloadMarker] = new Dictionary<string, object> { ["MaxConnections"] = generation };
         await WriteQuotasAsync();
         await Eventually.TrueAsync(() => (expectInForce
-                ? Host.Services.GetRequiredService<QuotaSettings>().Current
-                : Host.Services.GetRequiredService<IOptionsMonitor<QuotaOptions>>().CurrentValue)
+                ? Host.Services.GetRequiredService<TenantPolicyProvider>().Configuration
+                : Host.Services.GetRequiredService<IOptionsMonitor<TenancyOptions>>().CurrentValue)
             .Tenants.GetValueOrDefault(_reloadMarker)?.MaxConnections == generation,
             because: "the gateway reloads the changed quota file");
     }
 
     /// <summary>Rejections the gateway counted on gateway.quota.rejections for this tenant and reason.</summary>
     public long Rejections(string tenant, string reason) => _rejections.GetValueOrDefault((tenant, reason));
+
+    /// <summary>A client authenticated with <see cref="AdminApiKey"/>.</summary>
+    public HttpClient AdminClient()
+    {
+        var client = new HttpClient { BaseAddress = Host.Address };
+        client.DefaultRequestHeaders.Add(ApiKeyDefaults.HeaderName, AdminApiKey);
+        return client;
+    }
 
     public HttpClient ClientFor(string tenant)
     {
@@ -167,6 +187,10 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
             {
                 ["ConcurrentRunsCacheTtl"] = "00:00:00.200",
                 ["RetryAfterSeconds"] = 7,
+            },
+            ["Tenancy"] = new Dictionary<string, object>
+            {
+                ["Plans"] = new Dictionary<string, object> { ["small"] = new Dictionary<string, object> { ["MaxConcurrentRuns"] = 1 } },
                 ["Tenants"] = _tenantQuotas,
             },
         };

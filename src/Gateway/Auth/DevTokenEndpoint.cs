@@ -8,6 +8,8 @@ namespace AgentOrchestrator.Gateway.Auth;
 
 internal static class DevTokenEndpoint
 {
+    private const int MaxScopes = 16;
+
     public static void MapDevTokenEndpoint(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/v1/dev/tokens", IssueAsync).AllowAnonymous();
 
@@ -33,10 +35,14 @@ internal static class DevTokenEndpoint
         {
             errors["subject"] = ["'subject' is required (at most 256 characters)."];
         }
+        if (request?.Scopes is { } scopes && (scopes.Count > MaxScopes || scopes.Any(scope => !TenantIds.IsValid(scope))))
+        {
+            errors["scopes"] = [$"'scopes' holds at most {MaxScopes} names, each 1 to 64 letters, digits, '.', '_' or '-'."];
+        }
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors, title: "The token request is invalid.", detail: string.Join(" ", errors.Values.SelectMany(m => m)));
         }
-        return Results.Ok(new DevTokenResponse(issuer.Issue(request!.Tenant!, request.Subject!)));
+        return Results.Ok(new DevTokenResponse(issuer.Issue(request!.Tenant!, request.Subject!, request.Scopes ?? [])));
     }
 }

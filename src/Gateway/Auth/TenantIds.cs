@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using System.Text.RegularExpressions;
+using AgentOrchestrator.Tenancy;
 
 namespace AgentOrchestrator.Gateway.Auth;
 
@@ -7,15 +7,13 @@ namespace AgentOrchestrator.Gateway.Auth;
 /// Tenant and run ids become parts of workflow ids ("tenant/{tenant}/run/{run}"), so both are restricted to a
 /// character set without '/': no tenant or run id can be crafted to reach another tenant's workflow.
 /// </summary>
-public static partial class TenantIds
+public static class TenantIds
 {
     public const string TenantClaim = "tenant";
     public const string SubjectClaim = "sub";
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex IdPattern();
-
-    public static bool IsValid(string? id) => id is not null && IdPattern().IsMatch(id);
+    /// <summary>The one id format, shared with tenant policy validation (AgentOrchestrator.Tenancy).</summary>
+    public static bool IsValid(string? id) => TenantPolicyValidation.IsValidTenantId(id);
 
     /// <summary>The caller's tenant; the auth policy guarantees an authenticated caller has a valid one.</summary>
     public static string TenantOf(ClaimsPrincipal? user) =>

@@ -7,8 +7,8 @@ internal static partial class QuotaLog
     [LoggerMessage(Level = LogLevel.Error, Message = "Quotas: the changed configuration is invalid and was ignored (the previous limits stay in force): {Failures}")]
     public static partial void InvalidReload(ILogger logger, string failures);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quotas: configuration reloaded ({TenantCount} tenant entries)")]
-    public static partial void Reloaded(ILogger logger, int tenantCount);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quotas: configuration reloaded")]
+    public static partial void Reloaded(ILogger logger);
 
     // Debug: during a reconnect storm there can be thousands per second; the counter gateway.quota.rejections counts them all.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused a request of tenant {TenantId}: {Code} {Detail}")]
@@ -19,4 +19,7 @@ internal static partial class QuotaLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count the running runs of tenant {TenantId} (start not limited this time): {Error}")]
     public static partial void CountFailed(ILogger logger, string tenantId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count the running runs of tenant {TenantId} for its usage report: {Error}")]
+    public static partial void UsageCountFailed(ILogger logger, string tenantId, string error);
 }

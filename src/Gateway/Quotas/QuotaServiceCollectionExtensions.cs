@@ -1,3 +1,4 @@
+using AgentOrchestrator.Tenancy;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR;
@@ -9,7 +10,8 @@ namespace AgentOrchestrator.Gateway.Quotas;
 public static class QuotaServiceCollectionExtensions
 {
     /// <summary>
-    /// Per-tenant quotas and node admission from configuration section "Quotas" (reloaded at runtime): the HTTP checks
+    /// Per-tenant quotas (limits from the tenant policy, <see cref="ITenantPolicyProvider"/>) and node admission from
+    /// configuration section "Quotas" (reloaded at runtime), and the gateway's part of the admin usage report: the HTTP checks
     /// (after authorization, for every endpoint requiring the gateway policy), the hub filter and the admission
     /// middleware. New endpoints and hub methods are covered without code; mark run starts with
     /// <see cref="StartsRunAttribute"/>.
@@ -25,6 +27,7 @@ public static class QuotaServiceCollectionExtensions
         services.TryAddSingleton<TenantConnections>();
         services.TryAddSingleton<RunStartGate>();
         services.TryAddSingleton<TenantQuotaHubFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITenantUsageContributor, GatewayTenantUsage>());
         services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, TenantQuotaAuthorizationResultHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, NodeAdmissionStartupFilter>());
         services.Configure<HubOptions>(hub => hub.AddFilter<TenantQuotaHubFilter>());

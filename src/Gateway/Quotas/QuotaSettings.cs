@@ -1,3 +1,4 @@
+using AgentOrchestrator.Tenancy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -5,15 +6,18 @@ namespace AgentOrchestrator.Gateway.Quotas;
 
 /// <summary>
 /// The quota configuration in force: validated at construction (start-up) and on every change. A change that does
-/// not validate is logged and ignored, so the previous limits stay in force.
+/// not validate is logged and ignored, so the previous settings stay in force. A tenant's limits come from its tenant
+/// policy, read on every check so configuration reloads and admin changes apply to the next request.
 /// </summary>
 public sealed class QuotaSettings : IDisposable
 {
+    private readonly ITenantPolicyProvider _policies;
     private readonly IDisposable? _subscription;
     private volatile QuotaOptions _current;
 
-    public QuotaSettings(IOptionsMonitor<QuotaOptions> options, ILogger<QuotaSettings> logger)
+    public QuotaSettings(IOptionsMonitor<QuotaOptions> options, ITenantPolicyProvider policies, ILogger<QuotaSettings> logger)
     {
+        _policies = policies;
         var initial = options.CurrentValue;
         if (QuotaOptionsValidator.Validate(initial) is { Count: > 0 } failures)
         {
@@ -28,13 +32,13 @@ public sealed class QuotaSettings : IDisposable
                 return;
             }
             _current = changed;
-            QuotaLog.Reloaded(logger, changed.Tenants.Count);
+            QuotaLog.Reloaded(logger);
         });
     }
 
     public QuotaOptions Current => _current;
 
-    public TenantLimits For(string tenant) => TenantLimits.For(_current, tenant);
+    public EffectiveTenantPolicy For(string tenant) => _policies.PolicyOf(tenant);
 
     public void Dispose() => _subscription?.Dispose();
 }

@@ -74,6 +74,24 @@ public sealed class RunStartGate(QuotaSettings settings, ITemporalClient tempora
         }
     }
 
+    /// <summary>
+    /// The tenant's running runs cluster-wide, as the concurrent-run quota sees them (the same short-lived cache).
+    /// Throws <see cref="RpcException"/> when Temporal visibility is unreachable.
+    /// </summary>
+    public async Task<long> CountRunningAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var running = _running.GetOrAdd(tenant, static _ => new RunningCount());
+        await running.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await CountAsync(tenant, running, cancellationToken);
+        }
+        finally
+        {
+            running.Gate.Release();
+        }
+    }
+
     private async Task<long> CountAsync(string tenant, RunningCount running, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();

@@ -1,4 +1,5 @@
 using AgentOrchestrator.Gateway.Auth;
+using AgentOrchestrator.Tenancy;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
@@ -18,15 +19,25 @@ namespace AgentOrchestrator.Gateway.Quotas;
 /// <item>MaxConnections: hub negotiate and transport connects are refused while the tenant is at its limit (429);</item>
 /// <item>run-start quotas for endpoints marked <see cref="StartsRunAttribute"/> (429).</item>
 /// </list>
-/// Failed authorizations go to the default handler (401/403).
+/// A forbidden caller gets 403 problem+json with code "forbidden"; other failed authorizations go to the default handler (401).
 /// </summary>
 internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settings, TenantConnections connections, RunStartGate starts,
     QuotaRejections rejections) : IAuthorizationMiddlewareResultHandler
 {
+    public const string ForbiddenCode = "forbidden";
+
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.Forbidden)
+        {
+            // Authenticated but not allowed: a typed problem, like every other refusal of the API.
+            await TypedResults.Problem("The credentials are valid but do not allow this request (admin endpoints need the 'admin' scope).",
+                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                extensions: new Dictionary<string, object?> { ["code"] = ForbiddenCode }).ExecuteAsync(context);
+            return;
+        }
         if (!authorizeResult.Succeeded || context.User.FindFirst(TenantIds.TenantClaim)?.Value is not { } tenant || !TenantIds.IsValid(tenant))
         {
             await _default.HandleAsync(next, context, policy, authorizeResult);
@@ -76,7 +87,7 @@ internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settin
     private static bool IsConnectionStart(HttpContext context, Endpoint endpoint) =>
         endpoint.Metadata.GetMetadata<NegotiateMetadata>() is not null || ConnectionRequests.IsWebSocketOrEventStream(context);
 
-    private async Task InvokeAsync(RequestDelegate next, HttpContext context, string tenant, TenantLimits limits)
+    private async Task InvokeAsync(RequestDelegate next, HttpContext context, string tenant, EffectiveTenantPolicy limits)
     {
         try
         {

@@ -31,6 +31,9 @@ public sealed record DevTokenRequest
     public string? Tenant { get; init; }
 
     public string? Subject { get; init; }
+
+    /// <summary>Scopes issued in the token's "scope" claim (space-separated), e.g. ["admin"] for the admin API.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
 }
 
 public sealed record DevTokenResponse(string Token);

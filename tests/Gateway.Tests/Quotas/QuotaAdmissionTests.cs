@@ -66,9 +66,9 @@ public sealed class QuotaAdmissionTests(AuthQuotaGatewayFixture fixture)
     public async Task Start_InvalidQuotaConfiguration_FailsWithTheReason()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayTestHost.StartAsync(fixture.DevServer.Target,
-            settings: new Dictionary<string, string?> { ["Quotas:Tenants:acme:MaxConcurrentRuns"] = "0" }));
+            settings: new Dictionary<string, string?> { ["Tenancy:Tenants:acme:MaxConcurrentRuns"] = "0" }));
 
-        Assert.Contains("Quotas:Tenants:acme:MaxConcurrentRuns must be positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Tenancy:Tenants:acme:MaxConcurrentRuns must be positive", error.Message, StringComparison.Ordinal);
     }
 
     private static MeterListener ListenToRejections(GatewayTestHost host, ConcurrentBag<(string?, string?)> rejections)
