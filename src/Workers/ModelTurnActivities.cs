@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workers.Telemetry;
+using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
