@@ -7,16 +7,23 @@ namespace AgentOrchestrator.ServiceDefaults.Health;
 /// <summary>
 /// Readiness (/readyz): the RabbitMQ broker of Bus:RabbitMqUri accepts a connection. MassTransit's own "ready" check
 /// watches receive endpoints only, so a process that only publishes (the worker) would stay "ready" with its broker
-/// down; this check covers it. One connection is kept while it is open, and replaced after it dropped.
+/// down; this check covers it.
 /// </summary>
-public sealed class RabbitMqHealthCheck(Uri broker) : IHealthCheck, IAsyncDisposable
+public sealed class RabbitMqHealthCheck(RabbitMqProbe probe) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        probe.CheckAsync(cancellationToken);
+}
+
+/// <summary>The readiness check's own connection to the broker (a singleton): kept while open, replaced after it dropped.</summary>
+public sealed class RabbitMqProbe(Uri broker) : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -71,7 +78,9 @@ public static class RabbitMqHealthCheckExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(broker);
-        builder.Services.AddSingleton(new RabbitMqHealthCheck(broker));
-        return builder.Add(new HealthCheckRegistration("rabbitmq", provider => provider.GetRequiredService<RabbitMqHealthCheck>(), failureStatus: null, tags: ["ready"]));
+        // A factory registration, so the container disposes the probe's connection at shutdown.
+        builder.Services.AddSingleton(_ => new RabbitMqProbe(broker));
+        return builder.Add(new HealthCheckRegistration("rabbitmq",
+            provider => new RabbitMqHealthCheck(provider.GetRequiredService<RabbitMqProbe>()), failureStatus: null, tags: ["ready"]));
     }
 }
