@@ -8,6 +8,7 @@ using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.Tenancy;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -85,6 +86,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddRunInteraction();
         services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
         services.AddRunEventSource(configuration);
+        services.AddTenancy(configuration);
         services.AddRunDelivery();
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
