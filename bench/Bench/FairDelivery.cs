@@ -25,7 +25,7 @@ internal static class FairDelivery
     public static async Task RunAsync(BenchSettings settings)
     {
         var subscribersA = settings.ReadInt("--subscribers-a", settings.Smoke ? 2 : 40);
-        var subscribersB = settings.ReadInt("--subscribers-b", settings.Smoke ? 1 : 4);
+        var subscribersB = settings.ReadInt("--subscribers-b", settings.Smoke ? 1 : 8);
         var capacity = settings.ReadInt("--capacity", settings.Smoke ? 64 * 1024 : 160 * 1024);
         // Measured from 2 s after the first token to 8 s after it (smoke: 0.2 s to 1 s), while the writer still streams.
         var (from, to) = settings.Smoke ? (TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(1)) : (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8));

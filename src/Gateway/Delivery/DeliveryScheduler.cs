@@ -97,7 +97,7 @@ public sealed class DeliveryScheduler : IDisposable
             if (_ready.Count == 0 && HasCapacityLocked(limits))
             {
                 lane.VirtualTime = Math.Max(lane.VirtualTime, _virtualTime - CatchUpBytes);
-                GrantLocked(lane, bytes);
+                GrantLocked(lane, bytes, limits);
                 _metrics.Waited(tenant, TimeSpan.Zero);
                 return ValueTask.FromResult(new DeliveryGrant(this));
             }
@@ -162,7 +162,7 @@ public sealed class DeliveryScheduler : IDisposable
                 continue;
             }
             lane.Waiting.Dequeue();
-            GrantLocked(lane, waiter.Bytes);
+            GrantLocked(lane, waiter.Bytes, limits);
             waiter.Granted = true;
             (granted ??= []).Add(waiter);
             if (lane.NextWaiter() is null)
@@ -184,12 +184,15 @@ public sealed class DeliveryScheduler : IDisposable
         return granted;
     }
 
-    private void GrantLocked(TenantLane lane, long bytes)
+    private void GrantLocked(TenantLane lane, long bytes, DeliveryOptions limits)
     {
         _virtualTime = Math.Max(_virtualTime, lane.VirtualTime);
         lane.VirtualTime += bytes / lane.Weight;
         _inFlight++;
-        _tokens -= bytes;
+        if (limits.MaxBytesPerSecond is not null)
+        {
+            _tokens -= bytes;
+        }
     }
 
     private void MakeReadyLocked(TenantLane lane, long now)

@@ -95,6 +95,43 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task SaturatedGateway_HeldBackSubscriber_CoalescesItsDeltasAndEndsWithTheExactTranscript()
+    {
+        var tenant = GatewayFixture.NewTenant();
+        await using var host = await GatewayTestHost.StartAsync(fixture.DevServer.Target, settings: new Dictionary<string, string?>
+        {
+            ["Gateway:Delivery:MaxBytesPerSecond"] = (64 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["Gateway:Delivery:SoftLimitBytes"] = (16 * 1024).ToString(CultureInfo.InvariantCulture),
+        });
+        var (run, hubs) = await StartRunAsync(host, tenant, 1);
+        await using var dispose = new HubsDisposer(hubs);
+        var arrivals = new Arrivals();
+        using var timeout = new CancellationTokenSource(StreamTimeout);
+        using var ready = new CountdownEvent(1);
+        var reader = ReadHubAsync(hubs[0], run.RunId, "A", arrivals, ready, timeout.Token);
+        var bus = host.Services.GetRequiredService<IBus>();
+        await bus.Publish(run.Message(run.RunStarted()));
+        await Task.Run(() => ready.Wait(timeout.Token));
+
+        // 100 deltas of 1 KB at once: far more than the capacity sends in the time they take to arrive.
+        var texts = Enumerable.Range(0, 100).Select(i => $"{i:D3}" + new string('x', 1021)).ToArray();
+        foreach (var chunk in run.Step("writer", 1, texts).Append(run.RunCompleted()).Chunk(10))
+        {
+            await bus.Publish(run.Message(chunk));
+        }
+        var transcript = await reader;
+
+        Assert.Equal("writer=" + string.Concat(texts), transcript.Render());
+        var tokenEvents = arrivals.Snapshot().Count(a => a.Type == RunEventTypes.Token);
+        Assert.InRange(tokenEvents, 1, texts.Length - 1);
+        using var owner = new HttpClient { BaseAddress = host.Address };
+        owner.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.DevTokenAsync(tenant));
+        var listed = await owner.GetFromJsonAsync<JsonElement>(new Uri($"v1/runs/{run.RunId}/subscribers", UriKind.Relative));
+        var subscriber = listed.GetProperty("subscribers").EnumerateArray().Single();
+        Assert.True(subscriber.GetProperty("coalesced").GetInt64() > 0, "the held-back subscriber's deltas were merged in its queue");
+    }
+
+    [Fact]
     public async Task StartedHere_LiveSubscriber_RecordsTimeToFirstTokenAndInterTokenGapsForItsTenant()
     {
         var tenant = GatewayFixture.NewTenant();
