@@ -7,6 +7,7 @@ internal static class BenchCommand
         ["token-latency"] = TokenLatency.RunAsync,
         ["fanout"] = Fanout.RunAsync,
         ["slow-subscribers"] = SlowSubscribers.RunAsync,
+        ["fair-delivery"] = FairDelivery.RunAsync,
         ["connections"] = Connections.RunAsync,
         ["run-throughput"] = RunThroughput.RunAsync,
         ["devserver"] = DevServerThroughput.RunAsync,

@@ -32,6 +32,18 @@ public sealed class DeliveryOptions : IValidatableObject
     /// <summary>How long a disconnected subscriber's positions are kept, so it can resume by subscription id.</summary>
     public TimeSpan SubscriberRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Outbound bytes (estimated) per second this gateway sends, shared fairly by tenants (<see cref="DeliveryScheduler"/>). Unset: unlimited.</summary>
+    [Range(1024, long.MaxValue)]
+    public long? MaxBytesPerSecond { get; set; }
+
+    /// <summary>Bytes that may go out at once after an idle spell when MaxBytesPerSecond is set. Unset: max(MaxBytesPerSecond / 20, 16 KB).</summary>
+    [Range(1024, long.MaxValue)]
+    public long? BurstBytes { get; set; }
+
+    /// <summary>Sends (one event to one subscriber, until its transport took it) in flight at once, shared fairly by tenants. Unset: unlimited.</summary>
+    [Range(1, 1_000_000)]
+    public int? MaxConcurrentSends { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (SoftLimitEvents > HardLimitEvents || SoftLimitBytes > HardLimitBytes)

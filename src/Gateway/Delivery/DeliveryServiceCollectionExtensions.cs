@@ -11,7 +11,8 @@ namespace AgentOrchestrator.Gateway.Delivery;
 public static class DeliveryServiceCollectionExtensions
 {
     /// <summary>
-    /// Realtime delivery: options ("Gateway:Delivery"), per-subscriber queues and streams, the subscriber registry and
+    /// Realtime delivery: options ("Gateway:Delivery"), per-subscriber queues and streams, the weighted fair delivery
+    /// scheduler (needs AddTenancy for tenant weights), the subscriber registry and
     /// its digests to the other gateways, metrics, and the durable transcript from Temporal history (unless the host
     /// registered another <see cref="IDurableRunTranscript"/>).
     /// </summary>
@@ -23,6 +24,10 @@ public static class DeliveryServiceCollectionExtensions
         services.AddGatewayMetrics();
         services.TryAddSingleton<GatewayInstance>();
         services.TryAddSingleton<SubscriberRegistry>();
+        services.TryAddSingleton<TenantDeliveryMetrics>();
+        services.TryAddSingleton<DeliveryScheduler>();
+        services.TryAddSingleton<RunStartClock>();
+        services.TryAddSingleton<DeliveryPacer>();
         services.TryAddSingleton<RunEventStreamer>();
         services.TryAddSingleton<IDurableRunTranscript, TemporalRunTranscript>();
         services.AddHostedService<SubscriberDigestPublisher>();

@@ -12,10 +12,11 @@ namespace AgentOrchestrator.Gateway.Delivery;
 /// live events through its own <see cref="SubscriberOutbox"/>, ending after the terminal event. A cursor this gateway
 /// does not hold gets stream.reset first and then the whole transcript: from the tail when it holds the run from its
 /// start, otherwise the durable record (finished steps and lifecycle) followed by the tail's events of the other
-/// steps. Throws <see cref="SlowConsumerException"/> when the subscriber falls past its hard limit.
+/// steps. Throws <see cref="SlowConsumerException"/> when the subscriber falls past its hard limit. Every event waits
+/// for its tenant's share of the gateway's outbound capacity (<see cref="DeliveryScheduler"/>) before it is sent.
 /// </summary>
 public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript durable, IOptionsMonitor<DeliveryOptions> options,
-    DeliveryMetrics metrics, GatewayMetrics gatewayMetrics, TimeProvider time, ILogger<RunEventStreamer> logger)
+    DeliveryMetrics metrics, GatewayMetrics gatewayMetrics, DeliveryPacer pacer, TimeProvider time, ILogger<RunEventStreamer> logger)
 {
     public async IAsyncEnumerable<RunEvent> StreamAsync(string tenantId, string runId, string? cursor, LocalSubscriber subscriber,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -24,6 +25,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
         var queue = new SubscriberOutbox(options.CurrentValue, metrics);
         subscriber.Attach(queue);
         using var subscription = feed.Subscribe(tenantId, runId, cursor, queue);
+        using var sends = pacer.Open(tenantId, runId);
         var hasCursor = !string.IsNullOrEmpty(cursor);
         var reset = hasCursor && !subscription.CursorKnown;
         IReadOnlyList<RunEvent> first = subscription.Replay;
@@ -34,7 +36,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
             if (reset)
             {
                 DeliveryLog.CursorReset(logger, runId, cursor!, source);
-                yield return Delivered(StreamReset(tenantId, runId), subscriber);
+                yield return Delivered(await sends.SendAsync(StreamReset(tenantId, runId), live: false, cancellationToken), subscriber);
             }
             if (!subscription.FromRunStart)
             {
@@ -49,25 +51,32 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
 
         foreach (var runEvent in first)
         {
-            yield return Delivered(runEvent, subscriber);
+            yield return Delivered(await sends.SendAsync(runEvent, live: false, cancellationToken), subscriber);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {
                 yield break;
             }
         }
-        while (await queue.ReadAsync(cancellationToken) is { } runEvent)
+        while (await NextAsync(queue, sends, cancellationToken) is { } runEvent)
         {
             if (covered?.Covers(runEvent) == true)
             {
                 continue; // reached this gateway after the durable record had it: already sent
             }
-            gatewayMetrics.LiveDelivered(runEvent);
-            yield return Delivered(runEvent, subscriber);
+            RunEvent sent = await sends.SendAsync(runEvent, live: true, cancellationToken);
+            gatewayMetrics.LiveDelivered(sent);
+            yield return Delivered(sent, subscriber);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {
                 yield break;
             }
         }
+    }
+
+    private static ValueTask<RunEvent?> NextAsync(SubscriberOutbox queue, SubscriberSends sends, CancellationToken cancellationToken)
+    {
+        sends.Release(); // the last event went out: no capacity is held while this subscriber waits for the next one
+        return queue.ReadAsync(cancellationToken);
     }
 
     /// <summary>Finished steps and lifecycle from the durable record, then the tail's events it does not cover.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
+using AgentOrchestrator.Gateway.Delivery;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
@@ -18,7 +19,7 @@ public readonly record struct RunStart(string RunId, bool Created);
 public sealed record RunDescription(string RunId, string Flow, string Status, JsonElement? Result);
 
 /// <summary>Starts and describes runs in Temporal, always through the caller's tenant-scoped workflow id.</summary>
-public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, ILogger<RunService> logger)
+public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, RunStartClock startClock, ILogger<RunService> logger)
 {
     /// <summary>
     /// Starts <paramref name="flow"/>. With an idempotency key the run id is derived from tenant + key and the
@@ -31,6 +32,7 @@ public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority 
         var runId = idempotencyKey is null ? NewRunId() : RunIdFor(tenantId, idempotencyKey);
         var workflowId = RunWorkflowIds.For(tenantId, runId);
         var runInput = new RunInput { RunId = runId, TenantId = tenantId, Flow = flow, Input = input };
+        var acceptedAt = startClock.Now();
         try
         {
             await temporal.StartWorkflowAsync(flow, [runInput], new WorkflowOptions(workflowId, TaskQueues.Agents)
@@ -40,6 +42,7 @@ public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority 
                 Priority = priority.For(tenantId),
                 Rpc = new RpcOptions { CancellationToken = cancellationToken },
             });
+            startClock.Accepted(runId, acceptedAt);
             GatewayLog.RunStarted(logger, runId, flow, subject ?? "(none)");
             return new RunStart(runId, Created: true);
         }
