@@ -1,7 +1,7 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Tenancy.Budgets;
 using AgentOrchestrator.Workers.Budgets;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,8 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Tenancy.Budgets;
 using AgentOrchestrator.Workers.Budgets;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -27,11 +27,11 @@ public sealed class DistributedTraceTests(RabbitMqFixture rabbit) : IClassFixtur
         {
             Environment = new Dictionary<string, string>
             {
-            ["Telemetry__Tracing__Exporter"] = "Otlp",
-            ["Telemetry__Tracing__OtlpEndpoint"] = _collector.Address.ToString(),
-            ["Telemetry__Tracing__OtlpProtocol"] = "http/protobuf",
-            // Export batches every 200 ms instead of every 5 s, so the test waits less.
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+                ["Telemetry__Tracing__Exporter"] = "Otlp",
+                ["Telemetry__Tracing__OtlpEndpoint"] = _collector.Address.ToString(),
+                ["Telemetry__Tracing__OtlpProtocol"] = "http/protobuf",
+                // Export batches every 200 ms instead of every 5 s, so the test waits less.
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             },
         });
     }
