@@ -26,6 +26,7 @@ internal static class ModelStream
         using var flushStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task flushing = batcher.RunAsync(async (batch, ct) =>
         {
+            // Publishes may overlap (TokenBatcher); everything up to the first await runs in batch order.
             long current = index++;
             long? emittedAtUs = null;
             if (modelStamps != false && batch.FirstSource is StreamingChatMessageContent first)
