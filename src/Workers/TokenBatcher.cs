@@ -20,7 +20,9 @@ internal readonly record struct TokenBatch(string Text, object? FirstSource);
 /// <see cref="TokenBatchingOptions.MaxChars"/> or is <see cref="TokenBatchingOptions.FlushInterval"/> old, so a slow
 /// bus bounds neither a message's size nor a token's wait; gateways put deltas published side by side back into
 /// index order. A fast model thus costs one message per publish round trip, not one per token, and a slow one is
-/// never held back. One producer calls <see cref="Add"/>; <see cref="RunAsync"/> calls the flush in index order.
+/// never held back. <see cref="TokenBatchingOptions.Linger"/> > 0 trades latency for fewer messages: a delta then
+/// waits that long for company even when the bus is idle. One producer calls <see cref="Add"/>; <see cref="RunAsync"/>
+/// calls the flush in index order.
 /// </summary>
 internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider time)
 {
@@ -56,8 +58,12 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                     text.Append(delta.Text);
                 }
                 await ReapCompletedAsync(inFlight);
+                readerDone = readerDone || reader.Completion.IsCompleted;
+                // An idle bus takes a delta at once (after Linger, 0 by default); a busy one makes it wait up to
+                // FlushInterval; once the stream has ended nothing more can join, so nothing waits.
+                TimeSpan maxWait = readerDone ? TimeSpan.Zero : inFlight.Count == 0 ? options.Linger : options.FlushInterval;
                 if (text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight
-                    && (inFlight.Count == 0 || text.Length >= options.MaxChars || time.GetElapsedTime(firstArrived) >= options.FlushInterval))
+                    && (text.Length >= options.MaxChars || time.GetElapsedTime(firstArrived) >= maxWait))
                 {
                     // Called here, in order, so the flush sees batches in index order even when publishes overlap.
                     inFlight.Add(flush(new TokenBatch(text.ToString(), firstSource), cancellationToken));
@@ -65,13 +71,12 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                     firstSource = null;
                     continue;
                 }
-                readerDone = readerDone || reader.Completion.IsCompleted;
                 if (readerDone && text.Length == 0 && inFlight.Count == 0)
                 {
                     return;
                 }
                 await WaitForChangeAsync(reader, inFlight, readerDone || text.Length >= options.MaxChars,
-                    text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight ? options.FlushInterval - time.GetElapsedTime(firstArrived) : null,
+                    text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight ? maxWait - time.GetElapsedTime(firstArrived) : null,
                     cancellationToken);
                 cancellationToken.ThrowIfCancellationRequested();
             }

@@ -118,6 +118,50 @@ public sealed class TokenBatcherTests
     }
 
     [Fact]
+    public async Task RunAsync_Linger_HoldsADeltaOnAnIdleBusUntilItIsThatOld()
+    {
+        var time = new FakeTimeProvider();
+        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 64, Linger = TimeSpan.FromMilliseconds(20) }, time);
+        var publishes = new GatedPublishes();
+        Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
+
+        batcher.Add("Hello", "first");
+        batcher.Add(" world", "second");
+        TimeSpan advanced = TimeSpan.Zero;
+        await Eventually.TrueAsync(() =>
+        {
+            if (publishes.Count == 0)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(2));
+                advanced += TimeSpan.FromMilliseconds(2);
+            }
+            return publishes.Count == 1;
+        }, because: "a lingering delta goes out once it is Linger old");
+
+        Assert.True(advanced >= TimeSpan.FromMilliseconds(20), $"published after {advanced}");
+        Assert.Equal(new TokenBatch("Hello world", "first"), publishes.Batch(0));
+        publishes.Finish(0);
+        batcher.Complete();
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task RunAsync_StreamEndsWhileADeltaLingers_PublishesItAtOnce()
+    {
+        var batcher = new TokenBatcher(new TokenBatchingOptions { Linger = TimeSpan.FromHours(1) }, new FakeTimeProvider());
+        var publishes = new GatedPublishes();
+        Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
+
+        batcher.Add("the end", null);
+        batcher.Complete();
+
+        await Eventually.TrueAsync(() => publishes.Count == 1, because: "nothing more can join once the stream ended; time stands still");
+        publishes.Finish(0);
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("the end", publishes.Batch(0).Text);
+    }
+
+    [Fact]
     public async Task RunAsync_Completed_WaitsForEveryPublishInFlight()
     {
         var batcher = new TokenBatcher(new TokenBatchingOptions(), new FakeTimeProvider());
