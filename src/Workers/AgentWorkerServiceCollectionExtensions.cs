@@ -29,7 +29,7 @@ public static class AgentWorkerServiceCollectionExtensions
             .Validate(o => o.MaxChars > 0, "Worker:TokenBatching:MaxChars must be positive.")
             .Validate(o => o.FlushInterval >= TimeSpan.Zero, "Worker:TokenBatching:FlushInterval must not be negative.")
             .Validate(o => o.MaxPublishesInFlight > 0, "Worker:TokenBatching:MaxPublishesInFlight must be positive.")
-            .Validate(o => o.Linger >= TimeSpan.Zero, "Worker:TokenBatching:Linger must not be negative.")
+            .Validate(o => o.MinInterval >= TimeSpan.Zero, "Worker:TokenBatching:MinInterval must not be negative.")
             .ValidateOnStart();
         services.AddOptions<AgentWorkerOptions>().BindConfiguration(AgentWorkerOptions.SectionName)
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Worker:HeartbeatInterval must be positive.")
@@ -80,7 +80,7 @@ public static class AgentWorkerServiceCollectionExtensions
             string endpoint = $"{m.Endpoint.Scheme}://{m.Endpoint.Host}:{m.Endpoint.Port}{m.Endpoint.AbsolutePath}";
             WorkerLog.ModelEndpoint(logger, m.Provider, endpoint, m.DefaultModel);
             WorkerLog.TemporalWorker(logger, temporal.Value.Target, temporal.Value.Namespace, TaskQueues.Agents, worker.Value.HeartbeatInterval);
-            WorkerLog.TokenBatching(logger, batching.Value.Linger, batching.Value.MaxChars, batching.Value.FlushInterval, batching.Value.MaxPublishesInFlight);
+            WorkerLog.TokenBatching(logger, batching.Value.MinInterval, batching.Value.MaxChars, batching.Value.FlushInterval, batching.Value.MaxPublishesInFlight);
             return Task.CompletedTask;
         }
 

@@ -47,11 +47,11 @@ public sealed class TokenBatchingOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How long a delta waits for company when no publish is in flight. 0 (the default) publishes it at once; a
-    /// value such as the flush interval trades that latency for about half the messages at 60 tokens/s, which helps
-    /// when the gateways, not the bus, are the bottleneck (every message costs them CPU).
+    /// At most one token message per step this often when no publish is in flight: a delta after a quieter spell goes
+    /// out at once, faster ones join. Bounds the message rate (and the gateways' CPU) of a model faster than the bus's
+    /// round trip; raising it (e.g. to the flush interval) trades latency for fewer messages when gateways are short of CPU.
     /// </summary>
-    public TimeSpan Linger { get; set; } = TimeSpan.Zero;
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// How many token messages of one step may be in flight at once (size or age lets a batch overtake the wait);

@@ -20,9 +20,10 @@ internal readonly record struct TokenBatch(string Text, object? FirstSource);
 /// <see cref="TokenBatchingOptions.MaxChars"/> or is <see cref="TokenBatchingOptions.FlushInterval"/> old, so a slow
 /// bus bounds neither a message's size nor a token's wait; gateways put deltas published side by side back into
 /// index order. A fast model thus costs one message per publish round trip, not one per token, and a slow one is
-/// never held back. <see cref="TokenBatchingOptions.Linger"/> > 0 trades latency for fewer messages: a delta then
-/// waits that long for company even when the bus is idle. One producer calls <see cref="Add"/>; <see cref="RunAsync"/>
-/// calls the flush in index order.
+/// never held back. On an idle bus one more bound applies: a step publishes at most one message per
+/// <see cref="TokenBatchingOptions.MinInterval"/>, so a model faster than the bus's round trip (an in-memory bus has
+/// almost none) still costs a message per MaxChars or per interval, not one per token, while a delta after a quiet
+/// spell goes out at once. One producer calls <see cref="Add"/>; <see cref="RunAsync"/> calls the flush in index order.
 /// </summary>
 internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider time)
 {
@@ -43,6 +44,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
         var text = new StringBuilder(Math.Max(16, options.MaxChars * 2));
         object? firstSource = null;
         long firstArrived = 0;
+        long? lastPublished = null;
         bool readerDone = false;
         try
         {
@@ -59,13 +61,16 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                 }
                 await ReapCompletedAsync(inFlight);
                 readerDone = readerDone || reader.Completion.IsCompleted;
-                // An idle bus takes a delta at once (after Linger, 0 by default); a busy one makes it wait up to
-                // FlushInterval; once the stream has ended nothing more can join, so nothing waits.
-                TimeSpan maxWait = readerDone ? TimeSpan.Zero : inFlight.Count == 0 ? options.Linger : options.FlushInterval;
-                if (text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight
-                    && (text.Length >= options.MaxChars || time.GetElapsedTime(firstArrived) >= maxWait))
+                // How much longer the pending text may wait: on an idle bus until MinInterval after the last publish
+                // (at once after a quiet spell), on a busy one FlushInterval after it arrived; once the stream has
+                // ended nothing more can join, so nothing waits.
+                TimeSpan wait = readerDone || text.Length >= options.MaxChars ? TimeSpan.Zero
+                    : inFlight.Count == 0 ? (lastPublished is { } last ? options.MinInterval - time.GetElapsedTime(last) : TimeSpan.Zero)
+                    : options.FlushInterval - time.GetElapsedTime(firstArrived);
+                if (text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight && wait <= TimeSpan.Zero)
                 {
                     // Called here, in order, so the flush sees batches in index order even when publishes overlap.
+                    lastPublished = time.GetTimestamp();
                     inFlight.Add(flush(new TokenBatch(text.ToString(), firstSource), cancellationToken));
                     text.Clear();
                     firstSource = null;
@@ -76,7 +81,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                     return;
                 }
                 await WaitForChangeAsync(reader, inFlight, readerDone || text.Length >= options.MaxChars,
-                    text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight ? maxWait - time.GetElapsedTime(firstArrived) : null,
+                    text.Length > 0 && inFlight.Count < options.MaxPublishesInFlight ? wait : null,
                     cancellationToken);
                 cancellationToken.ThrowIfCancellationRequested();
             }

@@ -10,8 +10,8 @@ internal static partial class WorkerLog
     public static partial void TemporalWorker(ILogger logger, string target, string @namespace, string taskQueue, TimeSpan heartbeatInterval);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Token batching: a delta goes out {Linger} after it arrived when no publish is in flight, else at {MaxChars} chars or {FlushInterval} of waiting, at most {MaxPublishesInFlight} in flight")]
-    public static partial void TokenBatching(ILogger logger, TimeSpan linger, int maxChars, TimeSpan flushInterval, int maxPublishesInFlight);
+        Message = "Token batching: a delta goes out when no publish is in flight (at most one message per {MinInterval}), else at {MaxChars} chars or {FlushInterval} of waiting, at most {MaxPublishesInFlight} in flight")]
+    public static partial void TokenBatching(ILogger logger, TimeSpan minInterval, int maxChars, TimeSpan flushInterval, int maxPublishesInFlight);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Step {Agent} attempt {Attempt} started on model {Model}")]
     public static partial void StepStarted(ILogger logger, string agent, int attempt, string model);

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace AgentOrchestrator.Workers.Tests;
 
 /// <summary>
-/// The natural batching rule: a delta goes out at once when no publish is in flight; deltas that arrive during a
-/// publish join the next message, which leaves when the publish finishes or, alongside it, at MaxChars or
-/// FlushInterval. Fake time stands still unless a test moves it, and publishes finish only when a test says so.
+/// The natural batching rule: a delta goes out at once when no publish is in flight (and none left within
+/// MinInterval); deltas that arrive during a publish join the next message, which leaves when the publish finishes
+/// or, alongside it, at MaxChars or FlushInterval. Fake time stands still unless a test moves it, and publishes
+/// finish only when a test says so.
 /// </summary>
 public sealed class TokenBatcherTests
 {
@@ -32,7 +33,7 @@ public sealed class TokenBatcherTests
     public async Task RunAsync_DeltasArriveWhilePublishInFlight_JoinsThemIntoOneMessageWhenItFinishes()
     {
         var time = new FakeTimeProvider();
-        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 64, FlushInterval = TimeSpan.FromHours(1) }, time);
+        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 64, FlushInterval = TimeSpan.FromHours(1), MinInterval = TimeSpan.Zero }, time);
         var publishes = new GatedPublishes();
         Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
         batcher.Add("One", 0);
@@ -90,7 +91,7 @@ public sealed class TokenBatcherTests
     public async Task RunAsync_WaitingDeltasReachMaxChars_OverlapUpToMaxPublishesInFlightAndKeepOrder()
     {
         var time = new FakeTimeProvider();
-        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 10, FlushInterval = TimeSpan.FromHours(1), MaxPublishesInFlight = 2 }, time);
+        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 10, FlushInterval = TimeSpan.FromHours(1), MaxPublishesInFlight = 2, MinInterval = TimeSpan.Zero }, time);
         var publishes = new GatedPublishes();
         Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
         batcher.Add("abc", 0);
@@ -118,47 +119,54 @@ public sealed class TokenBatcherTests
     }
 
     [Fact]
-    public async Task RunAsync_Linger_HoldsADeltaOnAnIdleBusUntilItIsThatOld()
+    public async Task RunAsync_DeltasFasterThanMinInterval_JoinUntilItPassedSinceTheLastPublish()
     {
         var time = new FakeTimeProvider();
-        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 64, Linger = TimeSpan.FromMilliseconds(20) }, time);
+        var batcher = new TokenBatcher(new TokenBatchingOptions { MaxChars = 64, MinInterval = TimeSpan.FromMilliseconds(20) }, time);
         var publishes = new GatedPublishes();
         Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
+        batcher.Add("fast", 0);
+        await Eventually.TrueAsync(() => publishes.Count == 1, because: "the first delta goes out at once");
+        publishes.Finish(0);
 
-        batcher.Add("Hello", "first");
-        batcher.Add(" world", "second");
+        batcher.Add(" model", 1);
+        batcher.Add(" here", 2);
+        // Fake time moves only here: the bus is idle, yet the next message waits for MinInterval since the last one.
         TimeSpan advanced = TimeSpan.Zero;
         await Eventually.TrueAsync(() =>
         {
-            if (publishes.Count == 0)
+            if (publishes.Count == 1)
             {
                 time.Advance(TimeSpan.FromMilliseconds(2));
                 advanced += TimeSpan.FromMilliseconds(2);
             }
-            return publishes.Count == 1;
-        }, because: "a lingering delta goes out once it is Linger old");
+            return publishes.Count == 2;
+        }, because: "the next message leaves MinInterval after the last one");
 
         Assert.True(advanced >= TimeSpan.FromMilliseconds(20), $"published after {advanced}");
-        Assert.Equal(new TokenBatch("Hello world", "first"), publishes.Batch(0));
-        publishes.Finish(0);
+        Assert.Equal(new TokenBatch(" model here", 1), publishes.Batch(1));
+        publishes.Finish(1);
         batcher.Complete();
         await running.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
-    public async Task RunAsync_StreamEndsWhileADeltaLingers_PublishesItAtOnce()
+    public async Task RunAsync_StreamEndsWithinMinInterval_PublishesTheRestAtOnce()
     {
-        var batcher = new TokenBatcher(new TokenBatchingOptions { Linger = TimeSpan.FromHours(1) }, new FakeTimeProvider());
+        var batcher = new TokenBatcher(new TokenBatchingOptions { MinInterval = TimeSpan.FromHours(1) }, new FakeTimeProvider());
         var publishes = new GatedPublishes();
         Task running = batcher.RunAsync(publishes.PublishAsync, CancellationToken.None);
+        batcher.Add("almost", null);
+        await Eventually.TrueAsync(() => publishes.Count == 1, because: "the first delta goes out at once");
+        publishes.Finish(0);
 
-        batcher.Add("the end", null);
+        batcher.Add(" the end", null);
         batcher.Complete();
 
-        await Eventually.TrueAsync(() => publishes.Count == 1, because: "nothing more can join once the stream ended; time stands still");
-        publishes.Finish(0);
+        await Eventually.TrueAsync(() => publishes.Count == 2, because: "nothing more can join once the stream ended; time stands still");
+        publishes.Finish(1);
         await running.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("the end", publishes.Batch(0).Text);
+        Assert.Equal(" the end", publishes.Batch(1).Text);
     }
 
     [Fact]
