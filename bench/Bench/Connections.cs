@@ -43,6 +43,12 @@ internal static class Connections
         await Task.Delay(TimeSpan.FromSeconds(3)); // idle negotiate connections close (see GatewayClient.NewHub)
         var rssAfter = ReadRssBytes(deployment.ProcessId);
         var bytesPerConnection = (double)(rssAfter - rssBefore) / count;
+        if (settings.ReadInt("--hold", 0) is > 0 and var hold)
+        {
+            // Time to look inside the gateway with its connections open (dotnet-gcdump, dotnet-counters).
+            Console.WriteLine($"holding {Report.N(count)} connections for {hold} s: gateway pid {deployment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
 
         // The storm: every connection goes, then all come back at once.
         await ForEachAsync(hubs, hub => hub.StopAsync());

@@ -28,6 +28,7 @@ public static class ServiceDefaultsExtensions
             .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
+        builder.Services.CacheLoggersByCategory();
         builder.Services.AddHealthChecks();
         builder.AddTelemetryMetrics(); // OpenTelemetry metrics, served by MapDefaultEndpoints (Telemetry/Metrics*.cs)
         builder.AddTelemetryTracing();

@@ -46,17 +46,4 @@ internal static class ActivitySupport
             ? status
             : null;
     }
-
-    /// <summary>Awaits a helper task that was stopped with its failed stream; its cancellation is expected.</summary>
-    public static async Task ObserveStoppedAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped with the failed stream.
-        }
-    }
 }

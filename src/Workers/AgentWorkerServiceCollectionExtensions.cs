@@ -32,6 +32,8 @@ public static class AgentWorkerServiceCollectionExtensions
         services.AddOptions<TokenBatchingOptions>().BindConfiguration(TokenBatchingOptions.SectionName)
             .Validate(o => o.MaxChars > 0, "Worker:TokenBatching:MaxChars must be positive.")
             .Validate(o => o.FlushInterval >= TimeSpan.Zero, "Worker:TokenBatching:FlushInterval must not be negative.")
+            .Validate(o => o.MaxPublishesInFlight > 0, "Worker:TokenBatching:MaxPublishesInFlight must be positive.")
+            .Validate(o => o.MinInterval >= TimeSpan.Zero, "Worker:TokenBatching:MinInterval must not be negative.")
             .ValidateOnStart();
         services.AddOptions<AgentWorkerOptions>().BindConfiguration(AgentWorkerOptions.SectionName)
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Worker:HeartbeatInterval must be positive.")
@@ -88,7 +90,7 @@ public static class AgentWorkerServiceCollectionExtensions
             string endpoint = $"{m.Endpoint.Scheme}://{m.Endpoint.Host}:{m.Endpoint.Port}{m.Endpoint.AbsolutePath}";
             WorkerLog.ModelEndpoint(logger, m.Provider, endpoint, m.DefaultModel);
             WorkerLog.TemporalWorker(logger, temporal.Value.Target, temporal.Value.Namespace, TaskQueues.Agents, worker.Value.HeartbeatInterval);
-            WorkerLog.TokenBatching(logger, batching.Value.MaxChars, batching.Value.FlushInterval);
+            WorkerLog.TokenBatching(logger, batching.Value.MinInterval, batching.Value.MaxChars, batching.Value.FlushInterval, batching.Value.MaxPublishesInFlight);
             return Task.CompletedTask;
         }
 

@@ -31,16 +31,33 @@ public sealed class ModelOptions
     public string DefaultModel { get; set; } = "sim-1";
 }
 
-/// <summary>How token deltas are batched into bus messages (configuration section "Worker:TokenBatching").</summary>
+/// <summary>
+/// How token deltas are joined into bus messages (configuration section "Worker:TokenBatching"). A delta goes out
+/// as soon as no publish of its step is in flight; deltas that arrive meanwhile wait and go out together. The
+/// settings below bound that wait and the message size (see <see cref="TokenBatcher"/>).
+/// </summary>
 public sealed class TokenBatchingOptions
 {
     public const string SectionName = "Worker:TokenBatching";
 
-    /// <summary>Flush as soon as the pending delta holds this many characters.</summary>
+    /// <summary>A waiting batch that holds this many characters is closed and published without waiting for the publish in flight.</summary>
     public int MaxChars { get; set; } = 64;
 
-    /// <summary>Flush at the latest this long after the first pending token arrived.</summary>
+    /// <summary>The longest a delta waits behind a publish in flight before it is published alongside it (its max age).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// At most one token message per step this often when no publish is in flight: a delta after a quieter spell goes
+    /// out at once, faster ones join. Bounds the message rate (and the gateways' CPU) of a model faster than the bus's
+    /// round trip; raising it (e.g. to the flush interval) trades latency for fewer messages when gateways are short of CPU.
+    /// </summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// How many token messages of one step may be in flight at once (size or age lets a batch overtake the wait);
+    /// 1 publishes strictly one after another. Bounds what a slow or blocked bus holds per streaming step.
+    /// </summary>
+    public int MaxPublishesInFlight { get; set; } = 4;
 }
 
 /// <summary>The agent worker itself (configuration section "Worker").</summary>

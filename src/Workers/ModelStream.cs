@@ -14,7 +14,8 @@ internal static class ModelStream
     /// <summary>
     /// Reads <paramref name="updates"/> to the end, publishing its text through <paramref name="events"/> as token deltas
     /// (indices 0, 1, ...) batched by <paramref name="batching"/>; <paramref name="onUpdate"/> sees every update (e.g.
-    /// tool-call fragments). If the stream fails, pending deltas of this attempt are dropped (it is superseded anyway).
+    /// tool-call fragments). If the stream fails, what was read still goes out before the failure is rethrown: the
+    /// next attempt supersedes it, and subscribers see that this attempt streamed.
     /// </summary>
     public static async Task<ModelStreamResult> PublishAsync(IAsyncEnumerable<StreamingChatMessageContent> updates, StepEventPublisher events,
         TokenBatchingOptions batching, TimeProvider time, ILogger logger, Action<StreamingChatMessageContent>? onUpdate, CancellationToken cancellationToken)
@@ -23,9 +24,9 @@ internal static class ModelStream
         long index = 0;
         // Endpoints that do not stamp their chunks (anything but the simulator) are not asked again every batch.
         bool? modelStamps = null;
-        using var flushStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task flushing = batcher.RunAsync(async (batch, ct) =>
         {
+            // Publishes may overlap (TokenBatcher); everything up to the first await runs in batch order.
             long current = index++;
             long? emittedAtUs = null;
             if (modelStamps != false && batch.FirstSource is StreamingChatMessageContent first)
@@ -38,7 +39,7 @@ internal static class ModelStream
             {
                 WorkerLog.TokenDeltaPublished(logger, current, batch.Text.Length);
             }
-        }, flushStop.Token);
+        }, cancellationToken);
 
         var text = new StringBuilder();
         int promptTokens = 0;
@@ -62,9 +63,10 @@ internal static class ModelStream
         }
         catch
         {
+            // Publishes already under way finish rather than being cut off; the stream's failure, not a flush's,
+            // is what the activity reports (a canceled run cancels the publishes through the token).
             batcher.Complete();
-            await flushStop.CancelAsync();
-            await ActivitySupport.ObserveStoppedAsync(flushing);
+            await flushing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             throw;
         }
         batcher.Complete();

@@ -9,8 +9,9 @@ internal static partial class WorkerLog
         Message = "Temporal worker: {Target}, namespace {Namespace}, task queue {TaskQueue}, heartbeat every {HeartbeatInterval}")]
     public static partial void TemporalWorker(ILogger logger, string target, string @namespace, string taskQueue, TimeSpan heartbeatInterval);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Token batching: flush at {MaxChars} chars or {FlushInterval} after the first pending token")]
-    public static partial void TokenBatching(ILogger logger, int maxChars, TimeSpan flushInterval);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Token batching: a delta goes out when no publish is in flight (at most one message per {MinInterval}), else at {MaxChars} chars or {FlushInterval} of waiting, at most {MaxPublishesInFlight} in flight")]
+    public static partial void TokenBatching(ILogger logger, TimeSpan minInterval, int maxChars, TimeSpan flushInterval, int maxPublishesInFlight);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Step {Agent} attempt {Attempt} started on model {Model}")]
     public static partial void StepStarted(ILogger logger, string agent, int attempt, string model);
