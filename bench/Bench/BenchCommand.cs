@@ -11,7 +11,7 @@ internal static class BenchCommand
         ["connections"] = Connections.RunAsync,
         ["run-throughput"] = RunThroughput.RunAsync,
         ["devserver"] = DevServerThroughput.RunAsync,
-        ["noisy-neighbour"] = NoisyNeighbour.RunAsync, // [--b-runs 20] [--flood-factor 10] [--b-pace-ms 250]
+        ["noisy-neighbour"] = NoisyNeighbour.RunAsync, // [--b-runs 20] [--flood-factor 10] [--b-pace-ms 250] [--repeats 3] [--no-plan]
     };
 
     public static async Task<int> RunAsync(string[] args)

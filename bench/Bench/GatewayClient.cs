@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -60,5 +61,29 @@ internal sealed class GatewayClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
     }
 
+    /// <summary>
+    /// POST /v1/runs as a client that honours quotas: the run id, or the refusal's problem code and Retry-After
+    /// when the gateway answers 429 or 503. Anything else fails.
+    /// </summary>
+    public async Task<StartAttempt> TryStartRunAsync(string flow, string input, CancellationToken cancellationToken = default)
+    {
+        using var response = await Http.PostAsJsonAsync("/v1/runs", new { flow, input }, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            var code = problem.TryGetProperty("code", out var value) ? value.GetString() ?? "?" : "?";
+            return new StartAttempt(null, code, response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+        var runId = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("runId").GetString()!;
+        return new StartAttempt(runId, null, TimeSpan.Zero);
+    }
+
     public void Dispose() => Http.Dispose();
 }
+
+/// <summary>One start attempt: <see cref="RunId"/> when started, else the refusal's code and Retry-After.</summary>
+internal sealed record StartAttempt(string? RunId, string? RefusalCode, TimeSpan RetryAfter);
