@@ -96,6 +96,7 @@ public sealed class DeliverySchedulerTests
             .AddSingleton<IConfiguration>(configuration)
             .AddSingleton(TimeProvider.System)
             .AddMetrics()
+            .AddLogging()
             .AddTenancy(configuration);
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName);
         services.AddSingleton<TenantDeliveryMetrics>();
