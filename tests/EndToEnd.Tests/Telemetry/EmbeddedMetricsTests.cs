@@ -21,8 +21,8 @@ public sealed class EmbeddedMetricsTests
         await using var deployment = await EmbeddedDeployment.StartAsync(new Dictionary<string, string>
         {
             ["Model__DefaultModel"] = model,
-            [$"Quotas__Tenants__{tenant}__RunStartsPerMinute"] = "1",
-            [$"Quotas__Tenants__{tenant}__RunStartBurst"] = "1",
+            [$"Tenancy__Tenants__{tenant}__RunStartsPerMinute"] = "1",
+            [$"Tenancy__Tenants__{tenant}__RunStartBurst"] = "1",
         });
         await using var client = await RunClient.ConnectAsync(deployment.Gateway, tenant);
 
