@@ -4,6 +4,7 @@ using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Delivery;
+using AgentOrchestrator.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
@@ -19,7 +20,7 @@ public readonly record struct RunStart(string RunId, bool Created);
 public sealed record RunDescription(string RunId, string Flow, string Status, JsonElement? Result);
 
 /// <summary>Starts and describes runs in Temporal, always through the caller's tenant-scoped workflow id.</summary>
-public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, RunStartClock startClock, ILogger<RunService> logger)
+public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, RunStartClock startClock, GatewayMetrics metrics, ILogger<RunService> logger)
 {
     /// <summary>
     /// Starts <paramref name="flow"/>. With an idempotency key the run id is derived from tenant + key and the
@@ -43,6 +44,7 @@ public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority 
                 Rpc = new RpcOptions { CancellationToken = cancellationToken },
             });
             startClock.Accepted(runId, acceptedAt);
+            metrics.RunStarted(tenantId, flow);
             GatewayLog.RunStarted(logger, runId, flow, subject ?? "(none)");
             return new RunStart(runId, Created: true);
         }

@@ -24,6 +24,7 @@ public sealed class GatewayMetrics
 
     private readonly Histogram<double> _tokenLatency;
     private readonly Histogram<double> _consumeLag;
+    private readonly Counter<long> _runsStarted;
     private readonly TimeProvider _time;
 
     public GatewayMetrics(IMeterFactory meterFactory, TenantConnections connections, TimeProvider time)
@@ -40,7 +41,13 @@ public sealed class GatewayMetrics
         _consumeLag = meter.CreateHistogram("bus.consume.lag", "ms",
             "From a run-event message's publish time (its newest event's timestamp) to the gateway consuming it, once caught up",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
+        _runsStarted = meter.CreateCounter<long>("gateway.runs.started", "{run}",
+            "Runs this gateway started in Temporal, by tenant and flow (an idempotent repeat is not counted)");
     }
+
+    /// <summary>A run started in Temporal (not a repeated idempotent start).</summary>
+    public void RunStarted(string tenant, string flow) =>
+        _runsStarted.Add(1, new KeyValuePair<string, object?>("tenant", tenant), new KeyValuePair<string, object?>("flow", flow));
 
     /// <summary>A live event handed to a subscriber: token deltas stamped by the model record their latency.</summary>
     public void LiveDelivered(RunEvent runEvent)

@@ -42,6 +42,7 @@ public sealed class EmbeddedMetricsTests
         Assert.True(scrape.Sum("gateway_events_delivered_total", ("transport", "signalr")) >= events.Count, context);
         Assert.True(scrape.Sum("gateway_token_latency_milliseconds_count", ("tenant", tenant)) >= 1, context);
         Assert.True(scrape.Sum("gateway_replay_requests_total", ("source", "tail")) >= 1, context);
+        Assert.True(scrape.Sum("gateway_runs_started_total", ("tenant", tenant)) >= 1, context);
         Assert.True(scrape.Sum("gateway_quota_rejections_total", ("tenant", tenant), ("reason", "start_rate")) >= 1, context);
         // Every token delta crossed the bus as a message of its own.
         Assert.True(scrape.Sum("bus_consume_lag_milliseconds_count", ("transport", "in-memory")) >= events.Count(e => e.Type == RunEventTypes.Token), context);
