@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,10 @@ public sealed class TenantPolicyProvider : ITenantPolicyProvider, IDisposable
     private volatile TenancyOptions _options;
     private volatile FrozenDictionary<string, TenantPolicy> _overrides = FrozenDictionary<string, TenantPolicy>.Empty;
 
+    // Resolved policies of the current configuration and overrides: quota checks, hub invocations, model calls and the
+    // delivery scheduler read a tenant's policy on every call. Replaced (after the inputs) whenever an input changes.
+    private volatile ConcurrentDictionary<string, EffectiveTenantPolicy> _resolved = new(StringComparer.Ordinal);
+
     public TenantPolicyProvider(IOptionsMonitor<TenancyOptions> options, ITenantPolicyStore store, ILogger<TenantPolicyProvider> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -36,6 +41,7 @@ public sealed class TenantPolicyProvider : ITenantPolicyProvider, IDisposable
                 return;
             }
             _options = changed;
+            _resolved = new(StringComparer.Ordinal);
             TenancyLog.Reloaded(logger, changed.Plans.Count, changed.Tenants.Count);
         });
     }
@@ -47,7 +53,7 @@ public sealed class TenantPolicyProvider : ITenantPolicyProvider, IDisposable
     public IReadOnlyDictionary<string, TenantPolicy> Overrides => _overrides;
 
     public EffectiveTenantPolicy PolicyOf(string tenant) =>
-        TenantPolicyResolution.Resolve(_options, tenant, _overrides.GetValueOrDefault(tenant));
+        _resolved.GetOrAdd(tenant, static (t, provider) => TenantPolicyResolution.Resolve(provider._options, t, provider._overrides.GetValueOrDefault(t)), this);
 
     /// <summary>The runtime override of a tenant as last read, if any.</summary>
     public TenantPolicy? GetOverride(string tenant) => _overrides.GetValueOrDefault(tenant);
@@ -57,6 +63,7 @@ public sealed class TenantPolicyProvider : ITenantPolicyProvider, IDisposable
     {
         var all = await _store.GetAllAsync(cancellationToken).ConfigureAwait(false);
         _overrides = all.ToFrozenDictionary(StringComparer.Ordinal);
+        _resolved = new(StringComparer.Ordinal);
     }
 
     public void Dispose() => _subscription?.Dispose();
