@@ -16,6 +16,7 @@ namespace AgentOrchestrator.Workers.Tests.Budgets;
 /// attempts, on no worker), asks the model no more often than Retry-After allows, holds no memory, and the run finishes
 /// once the model recovers.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class RateLimitTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int RetryAfterSeconds = 2;
