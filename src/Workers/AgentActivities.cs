@@ -1,13 +1,10 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Tenancy.Budgets;
-using AgentOrchestrator.Workers.Budgets;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Temporalio.Activities;
-using Temporalio.Exceptions;
 using LogContext = Serilog.Context.LogContext;
 
 namespace AgentOrchestrator.Workers;
@@ -19,11 +16,10 @@ namespace AgentOrchestrator.Workers;
 /// </summary>
 public sealed class AgentActivities(
     ChatModelFactory models,
-    ModelCallGuard guard,
+    ModelStepLifecycle lifecycle,
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
-    IOptions<AgentWorkerOptions> workerOptions,
     TimeProvider time,
     WorkerMetrics metrics,
     ILogger<AgentActivities> logger)
@@ -34,7 +30,6 @@ public sealed class AgentActivities(
         ArgumentNullException.ThrowIfNull(input);
         ActivityExecutionContext context = ActivityExecutionContext.Current;
         int attempt = context.Info.Attempt;
-        CancellationToken cancellationToken = context.CancellationToken;
         string model = string.IsNullOrWhiteSpace(input.Model) ? modelOptions.Value.DefaultModel : input.Model;
 
         using IDisposable tenant = LogContext.PushProperty("TenantId", input.TenantId);
@@ -42,70 +37,15 @@ public sealed class AgentActivities(
         using IDisposable step = LogContext.PushProperty("StepId", input.Step);
 
         var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt);
-        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
-        ModelCallLease? lease = null;
-        try
+        return await lifecycle.RunAsync(context, events, new ModelStepCall(input.TenantId, input.Agent, model, PromptChars(input)), async cancellationToken =>
         {
-            // On a retry, subscribers first learn that this attempt supersedes the earlier ones' partial text.
-            await events.PublishRetryingIfRetryAsync(cancellationToken);
-            lease = await guard.EnterAsync(context.Info, events, input.TenantId, model, PromptChars(input), cancellationToken);
-            await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
-            WorkerLog.StepStarted(logger, input.Agent, attempt, model);
-            ModelStreamResult streamed;
-            using (WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model))
-            {
-                streamed = await ModelStream.PublishAsync(
-                    models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
-                    events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
-                call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
-            }
-            await lease.SettleAsync(streamed.PromptTokens, streamed.CompletionTokens);
-            var result = new AgentStepResult { Text = streamed.Text, PromptTokens = streamed.PromptTokens, CompletionTokens = streamed.CompletionTokens };
-            // step.completed comes after the last delta: its index is the number of token messages.
-            await events.PublishAsync(RunEventTypes.StepCompleted, streamed.Deltas, result.Text, cancellationToken);
-            WorkerLog.StepCompleted(logger, input.Agent, attempt, result.Text.Length, streamed.Deltas, result.CompletionTokens);
-            return result;
-        }
-        catch (ApplicationFailureException e) when (ModelCallGuard.IsGuardFailure(e))
-        {
-            throw;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            WorkerLog.StepCanceled(logger, input.Agent, attempt);
-            throw;
-        }
-        catch (Exception e) when (ModelCallGuard.RateLimitDelay(e, attempt) is { } delay)
-        {
-            // The model served nothing: its reservation goes back, and the wait is Temporal's, not this worker's.
-            if (lease is not null)
-            {
-                await lease.RefundAsync();
-            }
-            throw await guard.RateLimitedAsync(events, input.TenantId, delay, e, cancellationToken);
-        }
-        catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
-        {
-            // The model rejected the request itself (bad request, auth, unknown model): retrying cannot help.
-            WorkerLog.StepFailed(logger, e, input.Agent, attempt);
-            throw new ApplicationFailureException(
-                $"The model rejected the request ({status}): {e.Message}", e, "ModelRequestRejected", nonRetryable: true);
-        }
-        catch (Exception e)
-        {
-            WorkerLog.StepFailed(logger, e, input.Agent, attempt);
-            throw;
-        }
-        finally
-        {
-            if (lease is not null)
-            {
-                await lease.DisposeAsync();
-            }
-            await heartbeatStop.CancelAsync();
-            await heartbeats;
-        }
+            using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model);
+            ModelStreamResult streamed = await ModelStream.PublishAsync(
+                models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
+                events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
+            call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
+            return (new AgentStepResult { Text = streamed.Text, PromptTokens = streamed.PromptTokens, CompletionTokens = streamed.CompletionTokens }, streamed);
+        }, logger);
     }
 
     private static long PromptChars(AgentStepInput input)

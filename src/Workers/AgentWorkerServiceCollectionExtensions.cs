@@ -50,6 +50,7 @@ public static class AgentWorkerServiceCollectionExtensions
         // Every model call draws from its tenant's budget (docs/tenancy.md "Budgets").
         services.AddTenantModelBudgets(configuration);
         services.TryAddSingleton<ModelCallGuard>();
+        services.TryAddSingleton<ModelStepLifecycle>();
         services.TryAddSingleton<IChatCompletionService>(provider => provider.GetRequiredService<ChatModelFactory>().Create(model: null));
         services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Tenancy.Budgets;
-using AgentOrchestrator.Workers.Budgets;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
@@ -24,12 +22,11 @@ namespace AgentOrchestrator.Workers;
 /// </summary>
 public sealed class ModelTurnActivities(
     ChatModelFactory models,
-    ModelCallGuard guard,
+    ModelStepLifecycle lifecycle,
     AgentToolbox toolbox,
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
-    IOptions<AgentWorkerOptions> workerOptions,
     TimeProvider time,
     WorkerMetrics metrics,
     ILogger<ModelTurnActivities> logger)
@@ -42,7 +39,6 @@ public sealed class ModelTurnActivities(
     {
         ArgumentNullException.ThrowIfNull(input);
         ActivityExecutionContext context = ActivityExecutionContext.Current;
-        CancellationToken cancellationToken = context.CancellationToken;
         string model = string.IsNullOrWhiteSpace(input.Model) ? modelOptions.Value.DefaultModel : input.Model;
         using IDisposable tenant = LogContext.PushProperty("TenantId", input.TenantId);
         using IDisposable run = LogContext.PushProperty("RunId", input.RunId);
@@ -58,63 +54,14 @@ public sealed class ModelTurnActivities(
                 UnknownToolFailure, nonRetryable: true));
         }
 
-        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
-        ModelCallLease? lease = null;
-        try
+        ModelTurnResult result = await lifecycle.RunAsync(
+            context, events, new ModelStepCall(input.TenantId, input.Agent, model, PromptChars(input)),
+            cancellationToken => StreamAsync(input, events, model, functions, cancellationToken), logger);
+        if (result.ToolCalls.Count > 0)
         {
-            await events.PublishRetryingIfRetryAsync(cancellationToken);
-            lease = await guard.EnterAsync(context.Info, events, input.TenantId, model, PromptChars(input), cancellationToken);
-            await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
-            WorkerLog.StepStarted(logger, input.Agent, events.Attempt, model);
-            (ModelTurnResult result, long batches) = await StreamAsync(input, events, model, functions, cancellationToken);
-            await lease.SettleAsync(result.PromptTokens, result.CompletionTokens);
-            await events.PublishAsync(RunEventTypes.StepCompleted, batches, result.Text, cancellationToken);
-            WorkerLog.StepCompleted(logger, input.Agent, events.Attempt, result.Text.Length, batches, result.CompletionTokens);
-            if (result.ToolCalls.Count > 0)
-            {
-                WorkerLog.ModelTurnToolCalls(logger, input.Agent, events.Attempt, result.ToolCalls.Count);
-            }
-            return result;
+            WorkerLog.ModelTurnToolCalls(logger, input.Agent, events.Attempt, result.ToolCalls.Count);
         }
-        catch (ApplicationFailureException e) when (ModelCallGuard.IsGuardFailure(e))
-        {
-            throw;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            WorkerLog.StepCanceled(logger, input.Agent, events.Attempt);
-            throw;
-        }
-        catch (Exception e) when (ModelCallGuard.RateLimitDelay(e, events.Attempt) is { } delay)
-        {
-            // The model served nothing: its reservation goes back, and the wait is Temporal's, not this worker's.
-            if (lease is not null)
-            {
-                await lease.RefundAsync();
-            }
-            throw await guard.RateLimitedAsync(events, input.TenantId, delay, e, cancellationToken);
-        }
-        catch (Exception e) when (ActivitySupport.RejectedStatus(e) is { } status)
-        {
-            WorkerLog.StepFailed(logger, e, input.Agent, events.Attempt);
-            throw new ApplicationFailureException(
-                $"The model rejected the request ({status}): {e.Message}", e, "ModelRequestRejected", nonRetryable: true);
-        }
-        catch (Exception e)
-        {
-            WorkerLog.StepFailed(logger, e, input.Agent, events.Attempt);
-            throw;
-        }
-        finally
-        {
-            if (lease is not null)
-            {
-                await lease.DisposeAsync();
-            }
-            await heartbeatStop.CancelAsync();
-            await heartbeats;
-        }
+        return result;
     }
 
     private static long PromptChars(ModelTurnInput input)
@@ -127,7 +74,7 @@ public sealed class ModelTurnActivities(
         return chars;
     }
 
-    private async Task<(ModelTurnResult Result, long Batches)> StreamAsync(
+    private async Task<(ModelTurnResult Result, ModelStreamResult Streamed)> StreamAsync(
         ModelTurnInput input, StepEventPublisher events, string model, List<KernelFunction> functions, CancellationToken cancellationToken)
     {
         IChatCompletionService chat = models.Create(model);
@@ -163,7 +110,7 @@ public sealed class ModelTurnActivities(
             PromptTokens = streamed.PromptTokens,
             CompletionTokens = streamed.CompletionTokens,
         };
-        return (result, streamed.Deltas);
+        return (result, streamed);
     }
 
     private static ChatHistory ToChatHistory(ModelTurnInput input)
