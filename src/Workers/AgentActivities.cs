@@ -39,7 +39,7 @@ public sealed class AgentActivities(
         var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt);
         return await lifecycle.RunAsync(context, events, new ModelStepCall(input.TenantId, input.Agent, model, PromptChars(input)), async cancellationToken =>
         {
-            using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model);
+            using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model, cancellationToken);
             ModelStreamResult streamed = await ModelStream.PublishAsync(
                 models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
                 events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);

@@ -86,7 +86,7 @@ public sealed class ModelTurnActivities(
         };
 
         var calls = new SortedDictionary<int, ToolCallBuilder>();
-        using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model);
+        using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model, cancellationToken);
         ModelStreamResult streamed = await ModelStream.PublishAsync(
             chat.GetStreamingChatMessageContentsAsync(history, settings, toolbox.Kernel, cancellationToken),
             events, batchingOptions.Value, time, logger, update =>

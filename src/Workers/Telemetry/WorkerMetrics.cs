@@ -32,7 +32,7 @@ public sealed class WorkerMetrics
         _failures = meter.CreateCounter<long>("worker.activity.failures", "{attempt}",
             "Activity attempts that failed (Temporal retries them unless the failure is non-retryable or attempts ran out); cancellations not included");
         _modelCallDuration = meter.CreateHistogram("worker.model.call.duration", "ms",
-            "One streamed model call, from the request until the stream ended or failed, by tenant, model and outcome (ok|error)",
+            "One streamed model call, from the request until the stream ended or failed, by tenant, model and outcome (ok|error|canceled)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ModelCallBucketsMs });
         _modelTokens = meter.CreateCounter<long>("worker.model.tokens", "{token}",
             "Tokens the model reported using, by tenant, model and kind (prompt|completion)");
@@ -42,8 +42,13 @@ public sealed class WorkerMetrics
 
     internal void ActivityFailed(string activity, string tenant) => _failures.Add(1, Tags(activity, tenant));
 
-    /// <summary>Starts timing one model call; dispose it when the call ended, after <see cref="ModelCall.Completed"/> if it succeeded.</summary>
-    public ModelCall StartModelCall(string tenant, string model) => new(this, tenant, model, _time.GetTimestamp());
+    /// <summary>
+    /// Starts timing one model call; dispose it when the call ended, after <see cref="ModelCall.Completed"/> if it
+    /// succeeded. A call that ends unfinished after <paramref name="cancellationToken"/> fired counts as canceled (the
+    /// run was canceled or the worker stopped), not as a model error.
+    /// </summary>
+    public ModelCall StartModelCall(string tenant, string model, CancellationToken cancellationToken) =>
+        new(this, tenant, model, _time.GetTimestamp(), cancellationToken);
 
     private static KeyValuePair<string, object?>[] Tags(string activity, string tenant) =>
         [new("activity", activity), new("tenant", tenant)];
@@ -55,11 +60,13 @@ public sealed class WorkerMetrics
         private readonly string _tenant;
         private readonly string _model;
         private readonly long _started;
+        private readonly CancellationToken _cancellationToken;
         private bool _completed;
         private bool _disposed;
 
-        internal ModelCall(WorkerMetrics metrics, string tenant, string model, long started)
+        internal ModelCall(WorkerMetrics metrics, string tenant, string model, long started, CancellationToken cancellationToken)
         {
+            _cancellationToken = cancellationToken;
             _metrics = metrics;
             _tenant = tenant;
             _model = model;
@@ -85,7 +92,7 @@ public sealed class WorkerMetrics
             _disposed = true;
             _metrics._modelCallDuration.Record(_metrics._time.GetElapsedTime(_started).TotalMilliseconds,
                 new KeyValuePair<string, object?>("tenant", _tenant), new KeyValuePair<string, object?>("model", _model),
-                new KeyValuePair<string, object?>("outcome", _completed ? "ok" : "error"));
+                new KeyValuePair<string, object?>("outcome", _completed ? "ok" : _cancellationToken.IsCancellationRequested ? "canceled" : "error"));
         }
     }
 }
