@@ -20,7 +20,6 @@ public sealed class DeliveryScheduler : IDisposable
     private const double CatchUpBytes = 32 * 1024;
     private const long MinBurstBytes = 16 * 1024;
     private static readonly TimeSpan MinRefillDelay = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan WeightRefresh = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LaneSweepInterval = TimeSpan.FromSeconds(30);
 
     private readonly IOptionsMonitor<DeliveryOptions> _options;
@@ -105,7 +104,7 @@ public sealed class DeliveryScheduler : IDisposable
             lane.Waiting.Enqueue(waiter);
             if (!lane.Ready)
             {
-                MakeReadyLocked(lane, now);
+                MakeReadyLocked(lane);
             }
             granted = DispatchLocked(limits);
         }
@@ -187,7 +186,8 @@ public sealed class DeliveryScheduler : IDisposable
     private void GrantLocked(TenantLane lane, long bytes, DeliveryOptions limits)
     {
         _virtualTime = Math.Max(_virtualTime, lane.VirtualTime);
-        lane.VirtualTime += bytes / lane.Weight;
+        // Read at every grant (the policy provider caches per policy snapshot): a weight change applies to the next send.
+        lane.VirtualTime += bytes / WeightOf(lane.Tenant);
         _inFlight++;
         if (limits.MaxBytesPerSecond is not null)
         {
@@ -195,13 +195,8 @@ public sealed class DeliveryScheduler : IDisposable
         }
     }
 
-    private void MakeReadyLocked(TenantLane lane, long now)
+    private void MakeReadyLocked(TenantLane lane)
     {
-        if (_time.GetElapsedTime(lane.WeightReadAt, now) >= WeightRefresh)
-        {
-            lane.Weight = WeightOf(lane.Tenant);
-            lane.WeightReadAt = now;
-        }
         lane.VirtualTime = Math.Max(lane.VirtualTime, _virtualTime - CatchUpBytes);
         lane.Ready = true;
         _ready.Enqueue(lane, (lane.VirtualTime, _sequence++));
@@ -237,7 +232,7 @@ public sealed class DeliveryScheduler : IDisposable
                 }
             }
         }
-        lane = new TenantLane(tenant) { Weight = WeightOf(tenant), WeightReadAt = now, VirtualTime = _virtualTime - CatchUpBytes };
+        lane = new TenantLane(tenant) { VirtualTime = _virtualTime - CatchUpBytes };
         _lanes[tenant] = lane;
         return lane;
     }
@@ -274,10 +269,6 @@ public sealed class DeliveryScheduler : IDisposable
         public Queue<Waiter> Waiting { get; } = new();
 
         public double VirtualTime { get; set; }
-
-        public double Weight { get; set; } = 1;
-
-        public long WeightReadAt { get; set; }
 
         /// <summary>In the ready queue.</summary>
         public bool Ready { get; set; }
