@@ -32,20 +32,6 @@ public sealed class ConsumerFailureTests(RabbitMqFixture rabbit) : IClassFixture
     public async Task ConsumerThrows_RetriedAndRedeliveredThenParkedInErrorQueue_CountedOnce()
     {
         var queue = "consumer-failure-test-" + Guid.NewGuid().ToString("N")[..12];
-        var deadLettered = 0L;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == BusFaultObserver.MeterName && instrument.Name == "bus.consumer.dead_lettered")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref deadLettered, value));
-        listener.Start();
-
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -62,6 +48,21 @@ public sealed class ConsumerFailureTests(RabbitMqFixture rabbit) : IClassFixture
         builder.Services.AddSingleton(attempts);
         builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<AlwaysFailingConsumer>().Endpoint(e => e.Name = queue));
         using var host = builder.Build();
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        var deadLettered = 0L;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                // This host's meter only: hosts of test classes running beside it have their own.
+                if (instrument.Meter.Scope == meters && instrument.Meter.Name == BusFaultObserver.MeterName && instrument.Name == "bus.consumer.dead_lettered")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref deadLettered, value));
+        listener.Start();
         await host.StartAsync();
         try
         {

@@ -49,8 +49,8 @@ public sealed class RunEventStreamSourceTests(RabbitMqFixture rabbit) : IClassFi
     [Fact]
     public async Task PoisonMessage_RetriedThenParkedInErrorQueueAndCounted_LaterEventsStillFlow()
     {
-        using var metrics = new CounterRecorder(RunEventStreamMetrics.MeterName);
         using var gateway = BuildGateway();
+        using var metrics = new CounterRecorder(gateway.Services.GetRequiredService<IMeterFactory>(), RunEventStreamMetrics.MeterName);
         await gateway.StartAsync();
         try
         {
@@ -120,17 +120,17 @@ public sealed class RunEventStreamSourceTests(RabbitMqFixture rabbit) : IClassFi
         }
     }
 
-    /// <summary>Sums the long counters of one meter, from any thread.</summary>
+    /// <summary>Sums the long counters of one meter of one host (test classes running beside it have their own), from any thread.</summary>
     private sealed class CounterRecorder : IDisposable
     {
         private readonly MeterListener _listener = new();
         private readonly Dictionary<string, long> _totals = [];
 
-        public CounterRecorder(string meterName)
+        public CounterRecorder(IMeterFactory scope, string meterName)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == meterName)
+                if (instrument.Meter.Scope == scope && instrument.Meter.Name == meterName)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
