@@ -10,7 +10,14 @@ public sealed record CreateRunRequest
     public string? Input { get; init; }
 }
 
-public sealed record CreateRunResponse(string RunId);
+/// <param name="RunId">The run's id.</param>
+/// <param name="TraceId">
+/// The W3C trace id of the run's trace (the start request's), when this gateway records traces: find the run in the
+/// tracing backend by it. Absent when tracing is off or the request was not sampled, and on an idempotent repeat.
+/// </param>
+public sealed record CreateRunResponse(
+    string RunId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceId = null);
 
 public sealed record RunStatusResponse
 {

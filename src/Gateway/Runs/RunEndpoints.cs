@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Quotas;
@@ -79,14 +80,14 @@ internal static class RunEndpoints
             return TemporalUnavailable();
         }
         using var runScope = LogContext.PushProperty("RunId", start.RunId);
-        var body = new CreateRunResponse(start.RunId);
         var location = $"/v1/runs/{start.RunId}";
         if (start.Created)
         {
-            return Results.Created(location, body);
+            return Results.Created(location, new CreateRunResponse(start.RunId, RecordedTraceId()));
         }
         http.Response.Headers.Location = location;
-        return Results.Ok(body);
+        // The run's trace is the first request's, not this one's.
+        return Results.Ok(new CreateRunResponse(start.RunId));
     }
 
     private static async Task<IResult> GetRunAsync(string runId, HttpContext http, RunService runService)
@@ -147,4 +148,8 @@ internal static class RunEndpoints
         }
         return true;
     }
+
+    /// <summary>The current request's trace id when an exporter records it (so it can be looked up), otherwise null.</summary>
+    private static string? RecordedTraceId() =>
+        Activity.Current is { Recorded: true } request ? request.TraceId.ToHexString() : null;
 }

@@ -107,7 +107,10 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
         }
         using var created = response;
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var runId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var runId = body.GetProperty("runId").GetString()!;
+        // The response names the trace, so an operator can look the run up in the tracing backend.
+        Assert.Equal(traceId.ToHexString(), body.GetProperty("traceId").GetString());
 
         var trace = await WaitForRunTraceAsync(traceId, tenant, runId);
 
