@@ -75,7 +75,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
         }, runId: null, $"start {flow}", cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.CreateRunAnswer, cancellationToken)
             ?? throw new AgentOrchestratorException(ErrorCodes.Unknown, "The gateway answered a start without a run id.", response.StatusCode);
-        return new StartedRun(answer.RunId, response.StatusCode == HttpStatusCode.Created);
+        return new StartedRun(answer.RunId, response.StatusCode == HttpStatusCode.Created, answer.TraceId);
     }
 
     /// <summary>The run's status and, once completed, its result; <see cref="RunNotFoundException"/> when the tenant has no such run.</summary>

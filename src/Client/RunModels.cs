@@ -3,8 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace AgentOrchestrator.Client;
 
-/// <summary>The answer to a start: the run id, and whether this call started it (false: the idempotency key's run already existed).</summary>
-public sealed record StartedRun(string RunId, bool Created);
+/// <summary>
+/// The answer to a start: the run id, whether this call started it (false: the idempotency key's run already existed),
+/// and the run's trace id when the gateway records traces (null otherwise, and when <paramref name="Created"/> is false).
+/// </summary>
+public sealed record StartedRun(string RunId, bool Created, string? TraceId = null);
 
 /// <summary>A run as GET /v1/runs/{runId} describes it.</summary>
 public sealed record RunInfo
@@ -28,7 +31,7 @@ public sealed record RunInfo
 
 internal sealed record CreateRunBody(string Flow, string Input);
 
-internal sealed record CreateRunAnswer(string RunId);
+internal sealed record CreateRunAnswer(string RunId, string? TraceId);
 
 internal sealed record ProvideInputBody(string RequestId, JsonElement Answer);
 
