@@ -138,6 +138,9 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         Assert.Equal(first.RunId, second.RunId);
         Assert.True(first.Created);
         Assert.False(second.Created);
+        // The stack records traces (Development's console exporter): the start names its trace, the repeat does not.
+        Assert.Matches("^[0-9a-f]{32}$", first.TraceId);
+        Assert.Null(second.TraceId);
     }
 
     [Fact]
