@@ -34,8 +34,6 @@ public sealed class InProcessDeployment : IAsyncDisposable
     /// <summary>The gateway's root address, ending in "/".</summary>
     public Uri Address { get; }
 
-    public IServiceProvider Services => _app.Services;
-
     public static async Task<InProcessDeployment> StartAsync(InProcessDeploymentOptions? options = null)
     {
         options ??= new InProcessDeploymentOptions();

@@ -15,8 +15,6 @@ public sealed class TenantAdminClient(HttpClient http) : IDisposable
 
     public static Uri TenantsPath { get; } = new("v1/admin/tenants", UriKind.Relative);
 
-    public HttpClient Http => http;
-
     public static Uri PolicyPath(string tenant) => new($"v1/admin/tenants/{tenant}/policy", UriKind.Relative);
 
     public static Uri UsagePath(string tenant) => new($"v1/admin/tenants/{tenant}/usage", UriKind.Relative);
