@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace AgentOrchestrator.Bench;
@@ -25,10 +26,8 @@ internal sealed class GatewayClient : IDisposable
 
     public static async Task<GatewayClient> CreateAsync(Uri gateway, string tenant)
     {
+        var token = await DevTokens.IssueAsync(gateway, tenant, "bench");
         var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromMinutes(2) };
-        using var response = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant, subject = "bench" });
-        response.EnsureSuccessStatusCode();
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new GatewayClient(gateway, token, http);
     }

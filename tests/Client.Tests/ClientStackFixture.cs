@@ -1,15 +1,7 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using AgentOrchestrator.Client;
-using AgentOrchestrator.Gateway;
-using AgentOrchestrator.ModelSimulator;
-using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.StackSupport;
 using AgentOrchestrator.TestSupport;
 using AgentOrchestrator.Workers;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOrchestrator.Client.Tests;
@@ -23,9 +15,7 @@ namespace AgentOrchestrator.Client.Tests;
 public sealed partial class ClientStackFixture : IAsyncLifetime
 {
     private const string SigningKey = "client-tests-signing-key-0123456789abcdef";
-    private readonly DevServerFixture _devServer = new();
-    private ModelSimulatorServer? _simulator;
-    private WebApplication? _app;
+    private InProcessDeployment? _deployment;
 
     /// <summary>The gateway's own address (not through the proxy).</summary>
     public Uri Gateway { get; private set; } = null!;
@@ -37,44 +27,22 @@ public sealed partial class ClientStackFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _devServer.InitializeAsync();
-        // Paced so that a run streams for a few seconds: long enough to cut connections mid-stream.
-        _simulator = await ModelSimulatorServer.StartAsync(o =>
-        {
-            o.TimeToFirstToken = TimeSpan.FromMilliseconds(100);
-            o.TokensPerSecond = 40;
-        });
-
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Development",
-            ApplicationName = typeof(GatewayServiceCollectionExtensions).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Temporal:Target"] = _devServer.Target,
-            ["Temporal:Namespace"] = _devServer.Namespace,
-            ["Auth:SigningKey"] = SigningKey,
-            ["Auth:DevTokens"] = "true",
-            ["Bus:Transport"] = "InMemory",
-            ["Model:Endpoint"] = new Uri(_simulator.BaseAddress, "v1").ToString(),
-            ["Worker:HeartbeatInterval"] = "00:00:00.200",
-            ["Serilog:MinimumLevel:Default"] = "Warning",
-        });
-        builder.AddServiceDefaults();
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
-        builder.Services.AddAgentWorker(builder.Configuration);
-        builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
         var usedFaultKeys = new FaultKeys();
-        builder.Services.AddHttpClient(ChatModelFactory.HttpClientName).AddHttpMessageHandler(() => new FaultOnceHandler(usedFaultKeys));
-        _app = builder.Build();
-        _app.MapRunGateway();
-        _app.MapDefaultEndpoints();
-        await _app.StartAsync();
+        _deployment = await InProcessDeployment.StartAsync(new InProcessDeploymentOptions
+        {
+            // Paced so that a run streams for a few seconds: long enough to cut connections mid-stream.
+            Simulator = o =>
+            {
+                o.TimeToFirstToken = TimeSpan.FromMilliseconds(100);
+                o.TokensPerSecond = 40;
+            },
+            SigningKey = SigningKey,
+            Settings = new Dictionary<string, string?> { ["Auth:DevTokens"] = "true" },
+            ConfigureServices = services => services.AddHttpClient(ChatModelFactory.HttpClientName).AddHttpMessageHandler(() => new FaultOnceHandler(usedFaultKeys)),
+            MapDefaultEndpoints = true,
+        });
 
-        Gateway = new Uri(_app.Urls.First().TrimEnd('/') + "/");
+        Gateway = _deployment.Address;
         Proxy = TcpProxy.Start(Gateway);
         Http = new HttpClient { BaseAddress = Gateway };
     }
@@ -86,26 +54,15 @@ public sealed partial class ClientStackFixture : IAsyncLifetime
         {
             await Proxy.DisposeAsync();
         }
-        if (_app is not null)
+        if (_deployment is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _deployment.DisposeAsync();
         }
-        if (_simulator is not null)
-        {
-            await _simulator.DisposeAsync();
-        }
-        await _devServer.DisposeAsync();
     }
 
     public static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..12];
 
-    public async Task<string> DevTokenAsync(string tenant)
-    {
-        using var response = await Http.PostAsJsonAsync("v1/dev/tokens", new { tenant, subject = "client-tests" });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-    }
+    public Task<string> DevTokenAsync(string tenant) => DevTokens.IssueAsync(Gateway, tenant, "client-tests");
 
     /// <summary>A client for <paramref name="tenant"/> that reaches the gateway through the proxy.</summary>
     public AgentOrchestratorClient ClientFor(string tenant, Action<AgentOrchestratorClientOptions>? configure = null)

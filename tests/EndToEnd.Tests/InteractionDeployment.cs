@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -39,10 +37,8 @@ public sealed class InteractionDeployment : IAsyncLifetime
     /// <summary>An authenticated REST client and hub connection of one tenant.</summary>
     public async Task<(HttpClient Http, HubConnection Hub)> ConnectAsync(string tenant)
     {
+        var token = await DevTokens.IssueAsync(Deployment.Gateway, tenant, "e2e");
         var http = new HttpClient { BaseAddress = Deployment.Gateway, Timeout = TimeSpan.FromMinutes(2) };
-        using var tokenResponse = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant, subject = "e2e" });
-        tokenResponse.EnsureSuccessStatusCode();
-        var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(Deployment.Gateway, "/hubs/runs"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(token))

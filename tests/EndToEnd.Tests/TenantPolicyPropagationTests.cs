@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
@@ -22,7 +21,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
     public async Task PutPolicy_OnOneGateway_IsEnforcedByTheOtherWithinSeconds_AndDeleteRestoresTheConfiguredLimit()
     {
         var tenant = TenantPolicyDeployment.TenantA;
-        using var admin = await TenantPolicyDeployment.AdminClientAsync(fixture.Deployment.Gateways[0]);
+        using var admin = await TenantAdminClient.WithDevTokenAsync(fixture.Deployment.Gateways[0]);
         using var client = await TenantPolicyDeployment.ClientAsync(fixture.Deployment.Gateways[1], tenant);
         foreach (var _ in Enumerable.Range(0, 3))
         {
@@ -30,7 +29,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
             Assert.Equal(HttpStatusCode.Created, beforeChange.StatusCode);
         }
 
-        using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 1, runStartBurst = 1 });
+        using var put = await admin.PutPolicyAsync(tenant, new { runStartsPerMinute = 1, runStartBurst = 1 });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         var changed = Stopwatch.StartNew();
         await Eventually.TrueAsync(async () => (await EffectiveAsync(admin, 1, tenant)).GetProperty("runStartsPerMinute").GetDouble() == 1,
@@ -43,7 +42,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
         Assert.Equal(HttpStatusCode.Created, lastAdmitted.StatusCode);
         await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "quota.start_rate");
 
-        using var deleted = await admin.DeleteAsync(PolicyPath(tenant));
+        using var deleted = await admin.DeletePolicyAsync(tenant);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         await Eventually.TrueAsync(async () => (await EffectiveAsync(admin, 1, tenant)).GetProperty("runStartsPerMinute").GetDouble() == 600,
             Propagation, "the second gateway drops the override");
@@ -61,10 +60,10 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
     public async Task RedisStopped_GatewaysKeepTheLastPolicyAndServe_AndAChangeAfterRestartPropagates()
     {
         var tenant = TenantPolicyDeployment.TenantC;
-        using var admin = await TenantPolicyDeployment.AdminClientAsync(fixture.Deployment.Gateways[0]);
+        using var admin = await TenantAdminClient.WithDevTokenAsync(fixture.Deployment.Gateways[0]);
         using var client = await TenantPolicyDeployment.ClientAsync(fixture.Deployment.Gateways[1], tenant);
         using var other = await TenantPolicyDeployment.ClientAsync(fixture.Deployment.Gateways[1], "tenant-policy-other");
-        using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 1, runStartBurst = 1 });
+        using var put = await admin.PutPolicyAsync(tenant, new { runStartsPerMinute = 1, runStartBurst = 1 });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         await Eventually.TrueAsync(async () => (await EffectiveAsync(admin, 1, tenant)).GetProperty("runStartsPerMinute").GetDouble() == 1,
             Propagation, "the second gateway reads the policy");
@@ -78,7 +77,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
             using var admitted = await StartAsync(client);
             using var refused = await StartAsync(client);
             using var otherTenant = await StartAsync(other);
-            using var refusedChange = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 2 });
+            using var refusedChange = await admin.PutPolicyAsync(tenant, new { runStartsPerMinute = 2 });
             var stillInForce = await EffectiveAsync(admin, 1, tenant);
 
             Assert.Equal(HttpStatusCode.Created, admitted.StatusCode);
@@ -94,7 +93,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
 
         await Eventually.TrueAsync(async () =>
         {
-            using var response = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 2, runStartBurst = 1 });
+            using var response = await admin.PutPolicyAsync(tenant, new { runStartsPerMinute = 2, runStartBurst = 1 });
             return response.StatusCode == HttpStatusCode.OK;
         }, Propagation, "the first gateway stores changes again");
         await Eventually.TrueAsync(async () => (await EffectiveAsync(admin, 1, tenant)).GetProperty("runStartsPerMinute").GetDouble() == 2,
@@ -102,18 +101,12 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
         Assert.True(Occurrences(fixture.Deployment.Output, "Tenant policy store reachable again") >= 1, fixture.Deployment.Output);
     }
 
-    private static Uri PolicyPath(string tenant) => new($"/v1/admin/tenants/{tenant}/policy", UriKind.Relative);
-
     private static Task<HttpResponseMessage> StartAsync(HttpClient client) =>
         client.PostAsJsonAsync("/v1/runs", new { flow = Flows.WriterReviewer, input = "policy" });
 
     /// <summary>The policy in force on gateway <paramref name="gateway"/> (admin GET on that gateway).</summary>
-    private async Task<JsonElement> EffectiveAsync(HttpClient admin, int gateway, string tenant)
-    {
-        using var response = await admin.GetAsync(new Uri(fixture.Deployment.Gateways[gateway], PolicyPath(tenant)));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("effective");
-    }
+    private Task<JsonElement> EffectiveAsync(TenantAdminClient admin, int gateway, string tenant) =>
+        admin.EffectivePolicyAsync(tenant, fixture.Deployment.Gateways[gateway]);
 
     private static int Occurrences(string text, string fragment)
     {
@@ -134,62 +127,24 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
 }
 
 /// <summary>A Redis server and a deployment of two gateways and one worker using it as the tenant policy store.</summary>
-public sealed class TenantPolicyDeployment : IAsyncLifetime
+public sealed class TenantPolicyDeployment : RedisTenancyDeployment
 {
     public const string TenantA = "tenant-policy-a";
     public const string TenantC = "tenant-policy-c";
 
-    private readonly RabbitMqFixture _rabbit = new();
-    private RedisServer? _redis;
-    private DistributedDeployment? _deployment;
-
-    public RedisServer Redis => _redis ?? throw new InvalidOperationException("not started");
-
-    public DistributedDeployment Deployment => _deployment ?? throw new InvalidOperationException("not started");
-
-    public async Task InitializeAsync()
+    protected override DistributedDeploymentOptions Options => new()
     {
-        await _rabbit.InitializeAsync();
-        _redis = await RedisServer.StartAsync();
-        _deployment = await DistributedDeployment.StartAsync(_rabbit.Uri, new DistributedDeploymentOptions
+        Gateways = 2,
+        Environment = new Dictionary<string, string>
         {
-            Gateways = 2,
-            Environment = new Dictionary<string, string>
-            {
-                ["Tenancy__Store"] = "Redis",
-                ["Tenancy__Redis"] = _redis.Configuration,
-                ["Tenancy__RefreshInterval"] = "00:00:01",
-                [$"Tenancy__Tenants__{TenantA}__RunStartsPerMinute"] = "600",
-                [$"Tenancy__Tenants__{TenantA}__RunStartBurst"] = "50",
-                [$"Tenancy__Tenants__{TenantC}__RunStartsPerMinute"] = "600",
-                [$"Tenancy__Tenants__{TenantC}__RunStartBurst"] = "50",
-            },
-        });
-    }
+            ["Tenancy__RefreshInterval"] = "00:00:01",
+            [$"Tenancy__Tenants__{TenantA}__RunStartsPerMinute"] = "600",
+            [$"Tenancy__Tenants__{TenantA}__RunStartBurst"] = "50",
+            [$"Tenancy__Tenants__{TenantC}__RunStartsPerMinute"] = "600",
+            [$"Tenancy__Tenants__{TenantC}__RunStartBurst"] = "50",
+        },
+    };
 
-    public async Task DisposeAsync()
-    {
-        if (_deployment is not null)
-        {
-            await _deployment.DisposeAsync();
-        }
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-        await _rabbit.DisposeAsync();
-    }
-
-    /// <summary>A client of <paramref name="gateway"/> with a dev token of the given tenant (and scopes).</summary>
-    public static async Task<HttpClient> ClientAsync(Uri gateway, string tenant, params string[] scopes)
-    {
-        var http = new HttpClient { BaseAddress = gateway };
-        using var issued = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant, subject = "policy-e2e", scopes });
-        issued.EnsureSuccessStatusCode();
-        var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return http;
-    }
-
-    public static Task<HttpClient> AdminClientAsync(Uri gateway) => ClientAsync(gateway, "operators", "admin");
+    /// <summary>A client of <paramref name="gateway"/> with a dev token of the given tenant.</summary>
+    public static Task<HttpClient> ClientAsync(Uri gateway, string tenant) => DevTokens.ClientAsync(gateway, tenant, "policy-e2e");
 }

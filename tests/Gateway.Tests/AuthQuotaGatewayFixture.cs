@@ -142,12 +142,12 @@ public sealed class AuthQuotaGatewayFixture : IAsyncLifetime, IDisposable
     /// <summary>Rejections the gateway counted on gateway.quota.rejections for this tenant and reason.</summary>
     public long Rejections(string tenant, string reason) => _rejections.GetValueOrDefault((tenant, reason));
 
-    /// <summary>A client authenticated with <see cref="AdminApiKey"/>.</summary>
-    public HttpClient AdminClient()
+    /// <summary>An admin API client authenticated with <see cref="AdminApiKey"/>.</summary>
+    public TenantAdminClient AdminClient()
     {
         var client = new HttpClient { BaseAddress = Host.Address };
         client.DefaultRequestHeaders.Add(ApiKeyDefaults.HeaderName, AdminApiKey);
-        return client;
+        return new TenantAdminClient(client);
     }
 
     public HttpClient ClientFor(string tenant)

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text;
-using System.Text.Json;
 using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -45,13 +43,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..12];
 
-    public async Task<string> DevTokenAsync(string tenant, string subject = "tester")
-    {
-        using var response = await Http.PostAsJsonAsync("v1/dev/tokens", new { tenant, subject });
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetProperty("token").GetString()!;
-    }
+    public Task<string> DevTokenAsync(string tenant, string subject = "tester") => DevTokens.IssueAsync(Host.Address, tenant, subject);
 
     public async Task<HttpClient> ClientForAsync(string tenant)
     {

@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -86,13 +84,7 @@ public sealed class ResumingSubscriber
     }
 
     /// <summary>Issues a dev token for a tenant from a gateway that has dev tokens enabled.</summary>
-    public static async Task<string> DevTokenAsync(Uri gateway, string tenant)
-    {
-        using var http = new HttpClient { BaseAddress = gateway };
-        using var response = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant, subject = "e2e" });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-    }
+    public static Task<string> DevTokenAsync(Uri gateway, string tenant) => DevTokens.IssueAsync(gateway, tenant, "e2e");
 
     /// <summary>Reads until the run's terminal event, reconnecting as often as needed within <paramref name="timeout"/>.</summary>
     public async Task RunAsync(TimeSpan timeout)

@@ -20,10 +20,8 @@ public sealed class RunClient : IAsyncDisposable
 
     public static async Task<RunClient> ConnectAsync(Uri gateway, string tenant)
     {
+        var token = await DevTokens.IssueAsync(gateway, tenant, "e2e");
         var http = new HttpClient { BaseAddress = gateway };
-        using var tokenResponse = await http.PostAsJsonAsync("/v1/dev/tokens", new { tenant, subject = "e2e" });
-        tokenResponse.EnsureSuccessStatusCode();
-        var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(gateway, "/hubs/runs"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(token))

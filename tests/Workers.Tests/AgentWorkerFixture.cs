@@ -131,26 +131,7 @@ public sealed class CutFirstStreamWorkerFixture : AgentWorkerFixture
     private readonly FirstRequestFault _fault = new("cut:3");
 
     protected override void ConfigureWorkerServices(IServiceCollection services) =>
-        services.AddHttpClient(ChatModelFactory.HttpClientName).AddHttpMessageHandler(() => new FaultHeaderHandler(_fault));
-
-    private sealed class FirstRequestFault(string spec)
-    {
-        private int _requests;
-
-        public string? Next() => Interlocked.Increment(ref _requests) == 1 ? spec : null;
-    }
-
-    private sealed class FaultHeaderHandler(FirstRequestFault fault) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (fault.Next() is { } spec)
-            {
-                request.Headers.Add("X-Simulator-Fault", spec);
-            }
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
+        services.AddHttpClient(ChatModelFactory.HttpClientName).AddHttpMessageHandler(_fault.CreateHandler);
 }
 
 /// <summary>Every model request carries an unknown fault spec, which the simulator rejects with a 400.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using Xunit.Abstractions;
@@ -78,13 +77,13 @@ public sealed class SharedBudgetAcrossProcessesTests(BudgetDeployment fixture, I
     public async Task PolicyChangedThroughTheAdminApi_ReachesBothWorkerProcessesWithinSeconds_WithoutRestart()
     {
         const string tenant = BudgetDeployment.Switched;
-        using var admin = await TenantPolicyDeployment.AdminClientAsync(fixture.Deployment.Gateway);
+        using var admin = await TenantAdminClient.WithDevTokenAsync(fixture.Deployment.Gateway);
         await using var client = await RunClient.ConnectAsync(fixture.Deployment.Gateway, tenant);
         var before = await RunAsync(client, "Before the change: write about lakes.");
         Assert.Equal(RunEventTypes.RunCompleted, before[^1].Type);
 
         // A budget far below one call's reservation, refused instead of waited for.
-        using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { modelTokensPerMinute = 1, overBudget = "Fail" });
+        using var put = await admin.PutPolicyAsync(tenant, new { modelTokensPerMinute = 1, overBudget = "Fail" });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         var changed = Stopwatch.StartNew();
         List<RunEvent>? refused = null;
@@ -107,7 +106,7 @@ public sealed class SharedBudgetAcrossProcessesTests(BudgetDeployment fixture, I
         }, Propagation, "both worker processes refuse the tenant's model calls");
         var bothRefused = changed.Elapsed;
 
-        using var deleted = await admin.DeleteAsync(PolicyPath(tenant));
+        using var deleted = await admin.DeletePolicyAsync(tenant);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         var lifted = Stopwatch.StartNew();
         await Eventually.TrueAsync(async () => (await RunAsync(client, "Limit lifted: write about rain."))[^1].Type == RunEventTypes.RunCompleted,
@@ -131,55 +130,27 @@ public sealed class SharedBudgetAcrossProcessesTests(BudgetDeployment fixture, I
         var runId = await client.StartRunAsync(Flows.WriterReviewer, input);
         return await client.ReadAllEventsAsync(runId, RunTimeout);
     }
-
-    private static Uri PolicyPath(string tenant) => new($"/v1/admin/tenants/{tenant}/policy", UriKind.Relative);
 }
 
 /// <summary>A Redis server and a deployment of one gateway and two worker processes sharing it for policy and budgets.</summary>
-public sealed class BudgetDeployment : IAsyncLifetime
+public sealed class BudgetDeployment : RedisTenancyDeployment
 {
     public const string Metered = "budget-e2e-metered";
     public const string Free = "budget-e2e-free";
     public const string Switched = "budget-e2e-switched";
     public const long TokensPerMinute = 1200;
 
-    private readonly RabbitMqFixture _rabbit = new();
-    private RedisServer? _redis;
-    private DistributedDeployment? _deployment;
-
-    public DistributedDeployment Deployment => _deployment ?? throw new InvalidOperationException("not started");
-
-    public async Task InitializeAsync()
+    protected override DistributedDeploymentOptions Options => new()
     {
-        await _rabbit.InitializeAsync();
-        _redis = await RedisServer.StartAsync();
-        _deployment = await DistributedDeployment.StartAsync(_rabbit.Uri, new DistributedDeploymentOptions
+        Workers = 2,
+        Environment = new Dictionary<string, string>
         {
-            Workers = 2,
-            Environment = new Dictionary<string, string>
-            {
-                ["Tenancy__Store"] = "Redis",
-                ["Tenancy__Redis"] = _redis.Configuration,
-                [$"Tenancy__Tenants__{Metered}__ModelTokensPerMinute"] = TokensPerMinute.ToString(CultureInfo.InvariantCulture),
-            },
-            WorkerEnvironment = new Dictionary<string, string>
-            {
-                // Writer-reviewer answers are at most 80 words: a smaller allowance lets more calls in per minute.
-                ["Tenancy__Budgets__CompletionAllowance"] = "80",
-            },
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_deployment is not null)
+            [$"Tenancy__Tenants__{Metered}__ModelTokensPerMinute"] = TokensPerMinute.ToString(CultureInfo.InvariantCulture),
+        },
+        WorkerEnvironment = new Dictionary<string, string>
         {
-            await _deployment.DisposeAsync();
-        }
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-        await _rabbit.DisposeAsync();
-    }
+            // Writer-reviewer answers are at most 80 words: a smaller allowance lets more calls in per minute.
+            ["Tenancy__Budgets__CompletionAllowance"] = "80",
+        },
+    };
 }

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Admin;
@@ -24,11 +22,11 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
     [Fact]
     public async Task AdminEndpoints_WithoutCredentials_Return401()
     {
-        using var anonymous = new HttpClient { BaseAddress = fixture.Host.Address };
+        using var anonymous = new TenantAdminClient(new HttpClient { BaseAddress = fixture.Host.Address });
         var tenant = GatewayFixture.NewTenant();
 
-        using var list = await anonymous.GetAsync(new Uri("v1/admin/tenants", UriKind.Relative));
-        using var put = await anonymous.PutAsJsonAsync(PolicyPath(tenant), new { maxConcurrentRuns = 1 });
+        using var list = await anonymous.ListTenantsAsync();
+        using var put = await anonymous.PutPolicyAsync(tenant, new { maxConcurrentRuns = 1 });
 
         Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, put.StatusCode);
@@ -39,13 +37,14 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
     public async Task AdminEndpoints_WithoutAdminScope_Return403ForbiddenAndChangeNothing()
     {
         var tenant = GatewayFixture.NewTenant();
-        using var bearer = fixture.ClientFor(tenant);
-        using var apiKeyWithOtherScope = new HttpClient { BaseAddress = fixture.Host.Address };
-        apiKeyWithOtherScope.DefaultRequestHeaders.Add(ApiKeyDefaults.HeaderName, AuthQuotaGatewayFixture.ApiKeyB);
+        using var bearer = new TenantAdminClient(fixture.ClientFor(tenant));
+        var keyClient = new HttpClient { BaseAddress = fixture.Host.Address };
+        keyClient.DefaultRequestHeaders.Add(ApiKeyDefaults.HeaderName, AuthQuotaGatewayFixture.ApiKeyB);
+        using var apiKeyWithOtherScope = new TenantAdminClient(keyClient);
 
-        using var bearerPut = await bearer.PutAsJsonAsync(PolicyPath(tenant), new { maxConcurrentRuns = 1 });
-        using var keyPut = await apiKeyWithOtherScope.PutAsJsonAsync(PolicyPath(fixture.TenantB), new { maxConcurrentRuns = 1 });
-        using var keyUsage = await apiKeyWithOtherScope.GetAsync(new Uri($"v1/admin/tenants/{fixture.TenantB}/usage", UriKind.Relative));
+        using var bearerPut = await bearer.PutPolicyAsync(tenant, new { maxConcurrentRuns = 1 });
+        using var keyPut = await apiKeyWithOtherScope.PutPolicyAsync(fixture.TenantB, new { maxConcurrentRuns = 1 });
+        using var keyUsage = await apiKeyWithOtherScope.GetUsageAsync(fixture.TenantB);
 
         await AssertProblemAsync(bearerPut, HttpStatusCode.Forbidden, "forbidden");
         await AssertProblemAsync(keyPut, HttpStatusCode.Forbidden, "forbidden");
@@ -59,14 +58,13 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
     {
         var tenant = GatewayFixture.NewTenant();
         using var admin = fixture.AdminClient();
-        var changes = ListenToChanges(out var listener);
-        using (listener)
+        using (var changes = RecordChanges())
         {
-            using var invalid = await admin.PutAsJsonAsync(PolicyPath(tenant),
+            using var invalid = await admin.PutPolicyAsync(tenant,
                 new { maxConcurrentRuns = 0, priority = 9, fairnessWeight = -1.0, plan = "no-such-plan" });
-            using var unknownField = await admin.PutAsync(PolicyPath(tenant), Json("""{"maxConcurentRuns": 1}"""));
-            using var notJson = await admin.PutAsync(PolicyPath(tenant), Json("max runs: 1"));
-            using var badTenant = await admin.PutAsJsonAsync(new Uri("v1/admin/tenants/not%2Fa%2Ftenant!/policy", UriKind.Relative), new { maxConcurrentRuns = 1 });
+            using var unknownField = await admin.PutPolicyJsonAsync(tenant, """{"maxConcurentRuns": 1}""");
+            using var notJson = await admin.PutPolicyJsonAsync(tenant, "max runs: 1");
+            using var badTenant = await admin.PutPolicyAsync("not%2Fa%2Ftenant!", new { maxConcurrentRuns = 1 });
 
             var problem = await AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "invalid_policy");
             var errors = problem.GetProperty("errors");
@@ -78,7 +76,7 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
             await AssertProblemAsync(notJson, HttpStatusCode.BadRequest, "invalid_policy");
             await AssertProblemAsync(badTenant, HttpStatusCode.BadRequest, "invalid_request");
             Assert.Null(await OverrideOfAsync(tenant));
-            Assert.DoesNotContain(changes, c => c.Tenant == tenant);
+            Assert.DoesNotContain(changes.Measurements, c => c.Tag("tenant") == tenant);
         }
 
         // Nothing stored: the tenant's starts are not limited.
@@ -96,14 +94,13 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
         await fixture.SetQuotasAsync(tenant, new { MaxConcurrentRuns = 2 });
         using var admin = fixture.AdminClient();
         using var client = fixture.ClientFor(tenant);
-        var changes = ListenToChanges(out var listener);
-        using (listener)
+        using (var changes = RecordChanges())
         {
             using var admitted = await StartAsync(client);
-            using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { maxConcurrentRuns = 1, priority = 2 });
+            using var put = await admin.PutPolicyAsync(tenant, new { maxConcurrentRuns = 1, priority = 2 });
             using var refused = await StartAsync(client);
-            using var get = await admin.GetAsync(PolicyPath(tenant));
-            using var list = await admin.GetAsync(new Uri("v1/admin/tenants", UriKind.Relative));
+            using var get = await admin.GetPolicyAsync(tenant);
+            using var list = await admin.ListTenantsAsync();
 
             Assert.Equal(HttpStatusCode.Created, admitted.StatusCode);
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -118,8 +115,8 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
             Assert.True(listed.GetProperty("configured").GetBoolean());
             Assert.True(listed.GetProperty("overridden").GetBoolean());
 
-            using var deleted = await admin.DeleteAsync(PolicyPath(tenant));
-            using var deletedAgain = await admin.DeleteAsync(PolicyPath(tenant));
+            using var deleted = await admin.DeletePolicyAsync(tenant);
+            using var deletedAgain = await admin.DeletePolicyAsync(tenant);
             using var admittedAfterDelete = await StartAsync(client);
             using var refusedAfterDelete = await StartAsync(client);
 
@@ -129,7 +126,7 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
             await AssertProblemAsync(refusedAfterDelete, HttpStatusCode.TooManyRequests, "quota.concurrent_runs");
             Assert.Null(await OverrideOfAsync(tenant));
             Assert.Equal(2, await fixture.CountWorkflowsAsync(tenant));
-            Assert.Equal([(tenant, "set"), (tenant, "remove")], changes.Where(c => c.Tenant == tenant).Select(c => (c.Tenant, c.Operation)));
+            Assert.Equal([(tenant, "set"), (tenant, "remove")], changes.Measurements.Where(c => c.Tag("tenant") == tenant).Select(c => (c.Tag("tenant"), c.Tag("operation"))));
         }
     }
 
@@ -139,7 +136,7 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
         var tenant = GatewayFixture.NewTenant();
         using var admin = fixture.AdminClient();
 
-        using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { plan = "small", maxConnections = 3 });
+        using var put = await admin.PutPolicyAsync(tenant, new { plan = "small", maxConnections = 3 });
         var effective = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("effective");
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -163,7 +160,7 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
         JsonElement usage = default;
         await Eventually.TrueAsync(async () =>
         {
-            using var response = await admin.GetAsync(new Uri($"v1/admin/tenants/{tenant}/usage", UriKind.Relative));
+            using var response = await admin.GetUsageAsync(tenant);
             usage = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("usage");
             return usage.GetProperty("runsRunning").GetProperty("used").ValueKind == JsonValueKind.Number
                 && usage.GetProperty("runsRunning").GetProperty("used").GetInt32() == 1;
@@ -188,20 +185,17 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
         using var issued = await anonymous.PostAsJsonAsync("v1/dev/tokens", new { tenant = fixture.AdminTenant, subject = "dev-operator", scopes = new[] { "admin" } });
         using var badScopes = await anonymous.PostAsJsonAsync("v1/dev/tokens", new { tenant = fixture.AdminTenant, subject = "dev-operator", scopes = new[] { "ad min" } });
         var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-        using var admin = new HttpClient { BaseAddress = fixture.Host.Address };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var bearer = new HttpClient { BaseAddress = fixture.Host.Address };
+        bearer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var admin = new TenantAdminClient(bearer);
 
-        using var put = await admin.PutAsJsonAsync(PolicyPath(tenant), new { runStartsPerMinute = 30 });
+        using var put = await admin.PutPolicyAsync(tenant, new { runStartsPerMinute = 30 });
 
         Assert.Equal(HttpStatusCode.OK, issued.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badScopes.StatusCode);
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(30, (await OverrideOfAsync(tenant))?.GetProperty("runStartsPerMinute").GetDouble());
     }
-
-    private static Uri PolicyPath(string tenant) => new($"v1/admin/tenants/{tenant}/policy", UriKind.Relative);
-
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     private static Task<HttpResponseMessage> StartAsync(HttpClient client) =>
         client.PostAsJsonAsync("v1/runs", new { flow = Flows.WriterReviewer, input = "hello" });
@@ -210,40 +204,15 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
     private async Task<JsonElement?> OverrideOfAsync(string tenant)
     {
         using var admin = fixture.AdminClient();
-        using var response = await admin.GetAsync(PolicyPath(tenant));
+        using var response = await admin.GetPolicyAsync(tenant);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return body.TryGetProperty("override", out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
     }
 
-    private ConcurrentQueue<(string? Tenant, string? Operation)> ListenToChanges(out MeterListener listener)
-    {
-        var changes = new ConcurrentQueue<(string?, string?)>();
-        var meters = fixture.Host.Services.GetRequiredService<IMeterFactory>();
-        listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Meter.Name == TenantPolicyChangeMetrics.MeterName
-                    && instrument.Name == TenantPolicyChangeMetrics.ChangesCounter)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            string? tenant = null, operation = null;
-            foreach (var tag in tags)
-            {
-                tenant = tag.Key == "tenant" ? tag.Value as string : tenant;
-                operation = tag.Key == "operation" ? tag.Value as string : operation;
-            }
-            changes.Enqueue((tenant, operation));
-        });
-        listener.Start();
-        return changes;
-    }
+    /// <summary>Records the gateway's policy change counter (tags "tenant" and "operation").</summary>
+    private CounterRecorder RecordChanges() => CounterRecorder.Start(fixture.Host.Services.GetRequiredService<IMeterFactory>(),
+        TenantPolicyChangeMetrics.ChangesCounter, TenantPolicyChangeMetrics.MeterName);
 
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {

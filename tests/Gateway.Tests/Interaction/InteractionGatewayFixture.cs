@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
@@ -99,14 +98,7 @@ public sealed class InteractionGatewayFixture : IAsyncLifetime, IDisposable
         return connection;
     }
 
-    private async Task<string> DevTokenAsync(string tenant)
-    {
-        using var http = new HttpClient { BaseAddress = Gateway };
-        using var response = await http.PostAsJsonAsync("v1/dev/tokens", new { tenant, subject = "tester" });
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetProperty("token").GetString()!;
-    }
+    private Task<string> DevTokenAsync(string tenant) => DevTokens.IssueAsync(Gateway, tenant, "tester");
 }
 
 /// <summary>A flow with one human step: asks for an approval (schema: {approved: boolean}) and returns the answer.</summary>

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Quotas;
+using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -24,8 +24,7 @@ public sealed class QuotaAdmissionTests(AuthQuotaGatewayFixture fixture)
             ["Quotas:Node:ConnectionsPerSecond"] = "0.0166",
             ["Quotas:Node:ConnectionBurst"] = "2",
         });
-        var rejections = new ConcurrentBag<(string? Tenant, string? Reason)>();
-        using var listener = ListenToRejections(host, rejections);
+        using var rejections = CounterRecorder.Start(host.Services.GetRequiredService<IMeterFactory>(), QuotaMetrics.RejectionsCounter);
         var tenant = GatewayFixture.NewTenant();
         using var client = new HttpClient { BaseAddress = host.Address };
         client.DefaultRequestHeaders.Authorization = new("Bearer", AuthQuotaGatewayFixture.TokenFor(tenant));
@@ -59,7 +58,7 @@ public sealed class QuotaAdmissionTests(AuthQuotaGatewayFixture fixture)
         Assert.NotNull(webSocketError); // the WebSocket upgrade is answered 503 instead of 101
         Assert.Equal(HubConnectionState.Disconnected, refusedSkipNegotiation.State);
         Assert.Equal(HttpStatusCode.Created, rest.StatusCode); // other requests are not connection admissions
-        Assert.Equal(2, rejections.Count(r => r is { Tenant: QuotaMetrics.UnknownTenant, Reason: "admission" }));
+        Assert.Equal(2, rejections.Measurements.Count(r => r.Tag("tenant") == QuotaMetrics.UnknownTenant && r.Tag("reason") == "admission"));
     }
 
     [Fact]
@@ -69,32 +68,5 @@ public sealed class QuotaAdmissionTests(AuthQuotaGatewayFixture fixture)
             settings: new Dictionary<string, string?> { ["Tenancy:Tenants:acme:MaxConcurrentRuns"] = "0" }));
 
         Assert.Contains("Tenancy:Tenants:acme:MaxConcurrentRuns must be positive", error.Message, StringComparison.Ordinal);
-    }
-
-    private static MeterListener ListenToRejections(GatewayTestHost host, ConcurrentBag<(string?, string?)> rejections)
-    {
-        var meters = host.Services.GetRequiredService<IMeterFactory>();
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Name == QuotaMetrics.RejectionsCounter)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            string? tenant = null, reason = null;
-            foreach (var tag in tags)
-            {
-                tenant = tag.Key == "tenant" ? tag.Value as string : tenant;
-                reason = tag.Key == "reason" ? tag.Value as string : reason;
-            }
-            rejections.Add((tenant, reason));
-        });
-        listener.Start();
-        return listener;
     }
 }

@@ -94,12 +94,5 @@ public sealed class RunResultTests : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<HttpClient> ClientForAsync(GatewayTestHost host, string tenant)
-    {
-        var client = new HttpClient { BaseAddress = host.Address };
-        using var response = await client.PostAsJsonAsync("v1/dev/tokens", new { tenant, subject = "tester" });
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private static Task<HttpClient> ClientForAsync(GatewayTestHost host, string tenant) => DevTokens.ClientAsync(host.Address, tenant, "tester");
 }

@@ -188,13 +188,5 @@ public sealed class TenantDispatchPriorityTests : IAsyncLifetime
         }
     }
 
-    private static async Task<HttpClient> ClientForAsync(GatewayTestHost host, string tenant)
-    {
-        var client = new HttpClient { BaseAddress = host.Address };
-        using var response = await client.PostAsJsonAsync("v1/dev/tokens", new { tenant, subject = "tester" });
-        response.EnsureSuccessStatusCode();
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private static Task<HttpClient> ClientForAsync(GatewayTestHost host, string tenant) => DevTokens.ClientAsync(host.Address, tenant, "tester");
 }

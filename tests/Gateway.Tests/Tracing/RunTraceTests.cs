@@ -6,15 +6,10 @@ using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Tests.Delivery;
-using AgentOrchestrator.ModelSimulator;
-using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
+using AgentOrchestrator.StackSupport;
 using AgentOrchestrator.TestSupport;
-using AgentOrchestrator.Workers;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
 
 namespace AgentOrchestrator.Gateway.Tests.Tracing;
@@ -27,59 +22,29 @@ namespace AgentOrchestrator.Gateway.Tests.Tracing;
 public sealed class RunTraceTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
-    private readonly DevServerFixture _devServer = new();
     private readonly SpanCollector _spans = new();
-    private ModelSimulatorServer? _simulator;
-    private WebApplication? _app;
+    private InProcessDeployment? _deployment;
     private TemporalClient? _temporal;
     private Uri _address = null!;
 
     public async Task InitializeAsync()
     {
-        await _devServer.InitializeAsync();
-        _temporal = await _devServer.ConnectClientAsync();
-        _simulator = await ModelSimulatorServer.StartAsync(o => o.Instant = true);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        _deployment = await InProcessDeployment.StartAsync(new InProcessDeploymentOptions
         {
-            EnvironmentName = "Development",
-            ApplicationName = typeof(GatewayServiceCollectionExtensions).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Temporal:Target"] = _devServer.Target,
-            ["Temporal:Namespace"] = _devServer.Namespace,
-            ["Auth:SigningKey"] = GatewayTestHost.SigningKey,
-            ["Bus:Transport"] = "InMemory",
-            ["Model:Endpoint"] = new Uri(_simulator.BaseAddress, "v1").ToString(),
-            ["Worker:HeartbeatInterval"] = "00:00:00.200",
-            ["Serilog:MinimumLevel:Default"] = "Warning",
+            SigningKey = GatewayTestHost.SigningKey,
             // The test's listener is the exporter here.
-            ["Telemetry:Tracing:Exporter"] = "None",
+            Settings = new Dictionary<string, string?> { ["Telemetry:Tracing:Exporter"] = "None" },
         });
-        builder.AddServiceDefaults();
-        builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddRunGatewayConsumers(builder.Configuration));
-        builder.Services.AddAgentWorker(builder.Configuration);
-        builder.Services.AddRunGateway(builder.Configuration, builder.Environment);
-        _app = builder.Build();
-        _app.MapRunGateway();
-        await _app.StartAsync();
-        _address = new Uri(_app.Urls.First().TrimEnd('/') + "/");
+        _temporal = await _deployment.DevServer.ConnectClientAsync();
+        _address = _deployment.Address;
     }
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_deployment is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _deployment.DisposeAsync();
         }
-        if (_simulator is not null)
-        {
-            await _simulator.DisposeAsync();
-        }
-        await _devServer.DisposeAsync();
     }
 
     public void Dispose() => _spans.Dispose();
