@@ -17,6 +17,7 @@ public sealed class RunningGatewayFixture : IAsyncLifetime
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
     private readonly Lazy<Task<StreamedRun>> _cutRun;
+    private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private InProcessDeployment? _deployment;
 
     public RunningGatewayFixture() => _cutRun = new(StreamCutRunAsync);
@@ -32,7 +33,9 @@ public sealed class RunningGatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var firstRequest = new FirstRequestFault("cut:3");
+        // The cut request waits until the cut run's subscriber is watching (StreamCutRunAsync): a subscriber that came
+        // later would get the run replayed without the superseded attempt, which the tests look for.
+        var firstRequest = new FirstRequestFault("cut:3", _watching.Task);
         _deployment = await InProcessDeployment.StartAsync(new InProcessDeploymentOptions
         {
             SigningKey = GatewayTestHost.SigningKey,
@@ -77,8 +80,14 @@ public sealed class RunningGatewayFixture : IAsyncLifetime
         var tenant = GatewayFixture.NewTenant();
         await using var hub = await HubAsync(Address, tenant);
         var runId = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "Survive a cut stream.");
-        // Subscribing just after the start may miss nothing: the tail holds the run from its first event.
-        var events = await CollectAsync(hub, runId, null);
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        var events = new List<RunEvent>();
+        await foreach (var runEvent in hub.StreamAsync<RunEvent>("Subscribe", runId, null, timeout.Token))
+        {
+            events.Add(runEvent);
+            // Watching live from here on: the model call that will be cut may go out.
+            _watching.TrySetResult();
+        }
         return new StreamedRun(tenant, runId, events);
     }
 }
