@@ -86,8 +86,11 @@ public sealed class LocalActivityAndPatchingTests(DevServerFixture server) : ICl
         Assert.Equal("worked 3500ms", await handle.GetResultAsync());
 
         var history = await handle.FetchHistoryAsync();
-        Assert.DoesNotContain(history.Events, e => e.EventType is EventType.WorkflowTaskTimedOut or EventType.WorkflowTaskFailed);
-        // The local activity could only survive a 2 s task timeout if core's forced heartbeat tasks were scheduled.
+        // A 3.5 s local activity can only finish under a 2 s task timeout if core's heartbeat tasks (sent at 80% of the
+        // timeout) are completed and a new task scheduled each time: without them every task attempt times out and the
+        // activity starts over. A heartbeat that a loaded machine delays past the timeout costs one task attempt
+        // (WorkflowTaskTimedOut), which is the server behaving as Temporal does, so timeouts are not counted here.
+        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.WorkflowTaskFailed);
         Assert.True(history.Events.Count(e => e.EventType == EventType.WorkflowTaskCompleted) >= 2);
         var marker = Assert.Single(history.Events, e => e.EventType == EventType.MarkerRecorded);
         Assert.Equal("core_local_activity", marker.MarkerRecordedEventAttributes.MarkerName);
