@@ -11,10 +11,10 @@ namespace AgentOrchestrator.Bench;
 /// also hosts the worker, dev server and simulator: its baseline is subtracted). Memory per connection is the
 /// process's RSS delta / N (/proc/&lt;pid&gt;/status VmRSS), and the delta of its live GC heap / N, the bytes that
 /// survive a full GC forced at both points (<see cref="GcHeapProbe"/>), with the RSS right after that GC: RSS alone
-/// moves with GC budgets and heap growth, the live heap only with what the connections hold. Then a storm: every client drops its connection and
-/// all reconnect at once against the node admission rate; refused connects (503 admission) wait a random
-/// 0-1 s (full jitter, as src/Client does) and retry. Reported: time until all N are connected again, the
-/// refusals, and the gateway's GC pauses during the storm (runtime events over EventPipe).
+/// moves with GC budgets and heap growth, the live heap only with what the connections hold. Then a storm: every
+/// client drops its connection and all reconnect at once against the node admission rate; refused connects (503
+/// admission) wait a random 0-1 s (full jitter, as src/Client does) and retry. Reported: time until all N are
+/// connected again, the refusals, and the gateway's GC pauses during the storm (runtime events over EventPipe).
 /// </summary>
 internal static class Connections
 {
