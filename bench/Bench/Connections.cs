@@ -9,10 +9,12 @@ namespace AgentOrchestrator.Bench;
 /// <summary>
 /// Scenario c: N idle SignalR connections held by one gateway process (the embedded deployment, so the process
 /// also hosts the worker, dev server and simulator: its baseline is subtracted). Memory per connection is the
-/// process's RSS delta / N (/proc/&lt;pid&gt;/status VmRSS). Then a storm: every client drops its connection and
-/// all reconnect at once against the node admission rate; refused connects (503 admission) wait a random
-/// 0-1 s (full jitter, as src/Client does) and retry. Reported: time until all N are connected again, the
-/// refusals, and the gateway's GC pauses during the storm (runtime events over EventPipe).
+/// process's RSS delta / N (/proc/&lt;pid&gt;/status VmRSS), and the delta of its live GC heap / N, the bytes that
+/// survive a full GC forced at both points (<see cref="GcHeapProbe"/>), with the RSS right after that GC: RSS alone
+/// moves with GC budgets and heap growth, the live heap only with what the connections hold. Then a storm: every
+/// client drops its connection and all reconnect at once against the node admission rate; refused connects (503
+/// admission) wait a random 0-1 s (full jitter, as src/Client does) and retry. Reported: time until all N are
+/// connected again, the refusals, and the gateway's GC pauses during the storm (runtime events over EventPipe).
 /// </summary>
 internal static class Connections
 {
@@ -33,7 +35,7 @@ internal static class Connections
         var warm = client.NewHub(closeIdleNegotiate: true);
         await ConnectAsync(warm, refusals);
         await Task.Delay(TimeSpan.FromSeconds(1)); // let start-up allocations settle before the baseline RSS
-        var rssBefore = ReadRssBytes(deployment.ProcessId);
+        var before = await MeasureAsync(deployment.ProcessId);
 
         var hubs = Enumerable.Range(0, count).Select(_ => client.NewHub(closeIdleNegotiate: true)).ToList();
         var openClock = Stopwatch.StartNew();
@@ -41,8 +43,10 @@ internal static class Connections
         openClock.Stop();
         var openRefusals = refusals.Value;
         await Task.Delay(TimeSpan.FromSeconds(3)); // idle negotiate connections close (see GatewayClient.NewHub)
-        var rssAfter = ReadRssBytes(deployment.ProcessId);
-        var bytesPerConnection = (double)(rssAfter - rssBefore) / count;
+        var after = await MeasureAsync(deployment.ProcessId);
+        var bytesPerConnection = (double)(after.Rss - before.Rss) / count;
+        var liveBytesPerConnection = (double)(after.LiveHeap - before.LiveHeap) / count;
+        var rssAfterGcPerConnection = (double)(after.RssAfterGc - before.RssAfterGc) / count;
         if (settings.ReadInt("--hold", 0) is > 0 and var hold)
         {
             // Time to look inside the gateway with its connections open (dotnet-gcdump, dotnet-counters).
@@ -65,8 +69,11 @@ internal static class Connections
         [
             ["connections opened (100 at a time)", Report.N(count)],
             ["time to open them, s", Report.F(openClock.Elapsed.TotalSeconds)],
-            ["gateway RSS before / after, MB", $"{Report.F(rssBefore / 1048576.0, 1)} / {Report.F(rssAfter / 1048576.0, 1)}"],
+            ["gateway RSS before / after, MB", $"{Report.F(before.Rss / 1048576.0, 1)} / {Report.F(after.Rss / 1048576.0, 1)}"],
             ["RSS per connection, KB", Report.F(bytesPerConnection / 1024, 1)],
+            ["gateway live GC heap (after a full GC) before / after, MB", $"{Report.F(before.LiveHeap / 1048576.0, 1)} / {Report.F(after.LiveHeap / 1048576.0, 1)}"],
+            ["live GC heap per connection, KB", Report.F(liveBytesPerConnection / 1024, 1)],
+            ["RSS right after that full GC, per connection, KB", Report.F(rssAfterGcPerConnection / 1024, 1)],
             ["admission refusals while opening", Report.N(openRefusals)],
             ["storm: all reconnect at once, time to full recovery, s", Report.F(stormClock.Elapsed.TotalSeconds)],
             ["storm: connected at the end", Report.N(connected)],
@@ -75,8 +82,8 @@ internal static class Connections
             ["storm: GC pause p50 / p99 / max, ms", $"{Report.F(Report.Percentile(pauses, 0.5))} / {Report.F(Report.Percentile(pauses, 0.99))} / {Report.F(pauses.Count == 0 ? double.NaN : pauses[^1])}"],
         ]);
         Report.BarChart(settings, "connections.png", $"{Report.N(count)} idle connections: memory and reconnect storm", "value",
-            ["RSS/connection KB", "recovery s", "refusals/100", "GC pause p99 ms"],
-            [("measured", [bytesPerConnection / 1024, stormClock.Elapsed.TotalSeconds, refusals.Value / 100.0, Report.Percentile(pauses, 0.99)])]);
+            ["RSS/connection KB", "live heap/connection KB", "recovery s", "refusals/100", "GC pause p99 ms"],
+            [("measured", [bytesPerConnection / 1024, liveBytesPerConnection / 1024, stormClock.Elapsed.TotalSeconds, refusals.Value / 100.0, Report.Percentile(pauses, 0.99)])]);
 
         await ForEachAsync(hubs, hub => hub.DisposeAsync().AsTask());
         await warm.DisposeAsync();
@@ -107,6 +114,16 @@ internal static class Connections
 
     private static Task ForEachAsync<T>(IEnumerable<T> items, Func<T, Task> action) =>
         Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 100 }, async (item, _) => await action(item));
+
+    /// <summary>RSS as it is, then the live heap (forcing a full GC), then RSS again.</summary>
+    private static async Task<Memory> MeasureAsync(int processId)
+    {
+        var rss = ReadRssBytes(processId);
+        var live = await GcHeapProbe.LiveBytesAfterFullGcAsync(processId);
+        return new Memory(rss, live, ReadRssBytes(processId));
+    }
+
+    private sealed record Memory(long Rss, long LiveHeap, long RssAfterGc);
 
     private static long ReadRssBytes(int processId)
     {

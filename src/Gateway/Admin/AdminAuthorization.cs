@@ -20,7 +20,7 @@ public static class AdminAuthorization
         ArgumentNullException.ThrowIfNull(user);
         foreach (var claim in user.Claims)
         {
-            if ((claim.Type == ApiKeyDefaults.ScopeClaim || claim.Type == "scp")
+            if ((claim.Type == ApiKeyDefaults.ScopeClaim || claim.Type == GatewayPrincipal.ScpClaim)
                 && claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(Scope, StringComparer.Ordinal))
             {
                 return true;

@@ -17,6 +17,8 @@ internal sealed class ConfigureGatewayJwtBearer(IOptions<GatewayAuthOptions> opt
         }
         var auth = options.Value;
         bearer.MapInboundClaims = false;
+        // Nothing reads the raw token after validation; saved, every open connection would keep a copy of it.
+        bearer.SaveToken = false;
         bearer.TokenValidationParameters.NameClaimType = TenantIds.SubjectClaim;
         bearer.TokenValidationParameters.ValidAudience = auth.Audience;
         bearer.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
@@ -47,6 +49,11 @@ internal sealed class ConfigureGatewayJwtBearer(IOptions<GatewayAuthOptions> opt
                 if (!TenantIds.IsValid(context.Principal?.FindFirst(TenantIds.TenantClaim)?.Value))
                 {
                     context.Fail("The token has no valid 'tenant' claim.");
+                }
+                else
+                {
+                    // Hub and SSE connections keep the request's principal while they are open: keep it small.
+                    context.Principal = GatewayPrincipal.From(context.Principal!);
                 }
                 return Task.CompletedTask;
             },

@@ -28,20 +28,22 @@ internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settin
 
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
-    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    /// <remarks>
+    /// Not an async method: a hub or SSE request stays inside <c>next</c> for its connection's lifetime, so every
+    /// async frame on the way there is kept per open connection. The common path returns <c>next</c>'s task itself.
+    /// </remarks>
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Forbidden)
         {
             // Authenticated but not allowed: a typed problem, like every other refusal of the API.
-            await TypedResults.Problem("The credentials are valid but do not allow this request (admin endpoints need the 'admin' scope).",
+            return TypedResults.Problem("The credentials are valid but do not allow this request (admin endpoints need the 'admin' scope).",
                 statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
                 extensions: new Dictionary<string, object?> { ["code"] = ForbiddenCode }).ExecuteAsync(context);
-            return;
         }
         if (!authorizeResult.Succeeded || context.User.FindFirst(TenantIds.TenantClaim)?.Value is not { } tenant || !TenantIds.IsValid(tenant))
         {
-            await _default.HandleAsync(next, context, policy, authorizeResult);
-            return;
+            return _default.HandleAsync(next, context, policy, authorizeResult);
         }
         var limits = settings.For(tenant);
         var endpoint = context.GetEndpoint();
@@ -50,8 +52,7 @@ internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settin
         {
             if (context.Request.ContentLength > maxBytes)
             {
-                await rejections.WriteAsync(context, tenant, QuotaRejection.MessageSize(context.Request.ContentLength.Value, maxBytes));
-                return;
+                return rejections.WriteAsync(context, tenant, QuotaRejection.MessageSize(context.Request.ContentLength.Value, maxBytes));
             }
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit
                 && (bodyLimit.MaxRequestBodySize is null || bodyLimit.MaxRequestBodySize > maxBytes))
@@ -63,38 +64,44 @@ internal sealed class TenantQuotaAuthorizationResultHandler(QuotaSettings settin
         if (endpoint?.Metadata.GetMetadata<HubMetadata>() is not null && limits.MaxConnections is { } maxConnections
             && IsConnectionStart(context, endpoint) && connections.Count(tenant) >= maxConnections)
         {
-            await rejections.WriteAsync(context, tenant, QuotaRejection.Connections(maxConnections, settings.Current.RetryAfterSeconds));
-            return;
+            return rejections.WriteAsync(context, tenant, QuotaRejection.Connections(maxConnections, settings.Current.RetryAfterSeconds));
         }
 
         if (endpoint?.Metadata.GetMetadata<StartsRunAttribute>() is not null)
         {
-            var rejection = await starts.RunAsync(tenant, async () =>
-            {
-                await InvokeAsync(next, context, tenant, limits);
-                return context.Response.StatusCode == StatusCodes.Status201Created;
-            }, context.RequestAborted);
-            if (rejection is not null)
-            {
-                await rejection.WriteAsync(context);
-            }
-            return;
+            return StartRunAsync(next, context, tenant, limits);
         }
-        await InvokeAsync(next, context, tenant, limits);
+        return InvokeAsync(next, context, tenant, limits);
+    }
+
+    private async Task StartRunAsync(RequestDelegate next, HttpContext context, string tenant, EffectiveTenantPolicy limits)
+    {
+        var rejection = await starts.RunAsync(tenant, async () =>
+        {
+            await InvokeAsync(next, context, tenant, limits);
+            return context.Response.StatusCode == StatusCodes.Status201Created;
+        }, context.RequestAborted);
+        if (rejection is not null)
+        {
+            await rejection.WriteAsync(context);
+        }
     }
 
     /// <summary>Negotiate, or a transport request that opens a connection (WebSocket upgrade, SSE).</summary>
     private static bool IsConnectionStart(HttpContext context, Endpoint endpoint) =>
         endpoint.Metadata.GetMetadata<NegotiateMetadata>() is not null || ConnectionRequests.IsWebSocketOrEventStream(context);
 
-    private async Task InvokeAsync(RequestDelegate next, HttpContext context, string tenant, EffectiveTenantPolicy limits)
+    /// <summary>Without a message size limit there is nothing to catch, so no frame of ours waits with the request.</summary>
+    private Task InvokeAsync(RequestDelegate next, HttpContext context, string tenant, EffectiveTenantPolicy limits) =>
+        limits.MaxMessageBytes is { } maxBytes ? InvokeLimitedAsync(next, context, tenant, maxBytes) : next(context);
+
+    private async Task InvokeLimitedAsync(RequestDelegate next, HttpContext context, string tenant, int maxBytes)
     {
         try
         {
             await next(context);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge
-            && limits.MaxMessageBytes is { } maxBytes && !context.Response.HasStarted)
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
         {
             // The body grew past the tenant's limit while the endpoint read it (no or a false Content-Length).
             await rejections.WriteAsync(context, tenant, QuotaRejection.MessageSize(-1, maxBytes));
