@@ -97,6 +97,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
+        // Tenant policies: quotas, delivery weights, dispatch priority and the admin API read them.
+        services.AddTenancy(configuration);
         // The workers' model budgets, read here for the admin usage endpoint (tokens, cost, model calls, waits).
         services.AddTenantModelBudgets(configuration);
         services.AddHealthChecks().AddTemporalReadiness("temporal", provider => provider.GetRequiredService<ITemporalClient>());
@@ -112,7 +114,6 @@ public static class GatewayServiceCollectionExtensions
             .RequireClaim(TenantIds.TenantClaim)
             // A bearer token and an API key of different tenants in one request merge into one principal: refuse (403).
             .RequireAssertion(context => context.User.FindAll(TenantIds.TenantClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).Count() == 1));
-        services.AddTenancy(configuration);
         services.AddGatewayQuotas();
         services.AddTenantAdmin();
         services.AddSignalR().AddJsonProtocol(json =>

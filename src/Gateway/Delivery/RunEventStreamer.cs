@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Events;
-using AgentOrchestrator.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,7 @@ namespace AgentOrchestrator.Gateway.Delivery;
 /// for its tenant's share of the gateway's outbound capacity (<see cref="DeliveryScheduler"/>) before it is sent.
 /// </summary>
 public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript durable, IOptionsMonitor<DeliveryOptions> options,
-    DeliveryMetrics metrics, GatewayMetrics gatewayMetrics, DeliveryPacer pacer, TimeProvider time, ILogger<RunEventStreamer> logger)
+    DeliveryMetrics metrics, DeliveryPacer pacer, TimeProvider time, ILogger<RunEventStreamer> logger)
 {
     public async IAsyncEnumerable<RunEvent> StreamAsync(string tenantId, string runId, string? cursor, LocalSubscriber subscriber,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -63,9 +62,7 @@ public sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript d
             {
                 continue; // reached this gateway after the durable record had it: already sent
             }
-            RunEvent sent = await sends.SendAsync(runEvent, live: true, cancellationToken);
-            gatewayMetrics.LiveDelivered(sent);
-            yield return Delivered(sent, subscriber);
+            yield return Delivered(await sends.SendAsync(runEvent, live: true, cancellationToken), subscriber);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {
                 yield break;

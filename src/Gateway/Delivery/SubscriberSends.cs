@@ -1,20 +1,23 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Telemetry;
 
 namespace AgentOrchestrator.Gateway.Delivery;
 
 /// <summary>Hands each subscription its <see cref="SubscriberSends"/>.</summary>
-public sealed class DeliveryPacer(DeliveryScheduler scheduler, TenantDeliveryMetrics metrics, RunStartClock starts, TimeProvider time)
+public sealed class DeliveryPacer(DeliveryScheduler scheduler, TenantDeliveryMetrics metrics, GatewayMetrics gatewayMetrics, RunStartClock starts,
+    TimeProvider time)
 {
-    public SubscriberSends Open(string tenantId, string runId) => new(scheduler, metrics, starts, time, tenantId, runId);
+    public SubscriberSends Open(string tenantId, string runId) => new(scheduler, metrics, gatewayMetrics, starts, time, tenantId, runId);
 }
 
 /// <summary>
 /// One subscription's sends: each waits for a <see cref="DeliveryScheduler"/> grant, which is held until the transport
 /// took the event (the subscription asks for its next one, or ends); counted per tenant, with the latency a person
-/// sees: time to first token (only for a subscriber that waited for it live) and gaps between live tokens of a step attempt.
+/// sees: time to first token (only for a subscriber that waited for it live), gaps between live tokens of a step attempt,
+/// and each live token's latency from the model's emit stamp.
 /// </summary>
-public sealed class SubscriberSends(DeliveryScheduler scheduler, TenantDeliveryMetrics metrics, RunStartClock starts, TimeProvider time,
-    string tenantId, string runId) : IDisposable
+public sealed class SubscriberSends(DeliveryScheduler scheduler, TenantDeliveryMetrics metrics, GatewayMetrics gatewayMetrics, RunStartClock starts,
+    TimeProvider time, string tenantId, string runId) : IDisposable
 {
     private DeliveryGrant _grant;
     private DateTimeOffset? _runStartedAt;
@@ -55,6 +58,10 @@ public sealed class SubscriberSends(DeliveryScheduler scheduler, TenantDeliveryM
         if (runEvent.Type != RunEventTypes.Token)
         {
             return;
+        }
+        if (live)
+        {
+            gatewayMetrics.LiveTokenDelivered(runEvent);
         }
         var now = time.GetTimestamp();
         if (!_tokenSeen)

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Quotas;
 
 namespace AgentOrchestrator.Gateway.Telemetry;
@@ -12,7 +13,7 @@ namespace AgentOrchestrator.Gateway.Telemetry;
 /// </summary>
 public sealed class GatewayMetrics
 {
-    public const string MeterName = "AgentOrchestrator.Gateway";
+    public const string MeterName = DeliveryMetrics.MeterName;
 
     /// <summary>Transport tag of <see cref="BusConsumed"/>: the RabbitMQ run-event stream or the in-memory MassTransit consumer.</summary>
     public const string StreamTransport = "rabbitmq-stream";
@@ -49,11 +50,11 @@ public sealed class GatewayMetrics
     public void RunStarted(string tenant, string flow) =>
         _runsStarted.Add(1, new KeyValuePair<string, object?>("tenant", tenant), new KeyValuePair<string, object?>("flow", flow));
 
-    /// <summary>A live event handed to a subscriber: token deltas stamped by the model record their latency.</summary>
-    public void LiveDelivered(RunEvent runEvent)
+    /// <summary>A live token delta handed to a subscriber: records its latency from the model's emit stamp, if it has one.</summary>
+    public void LiveTokenDelivered(RunEvent runEvent)
     {
         ArgumentNullException.ThrowIfNull(runEvent);
-        if (runEvent.ModelEmittedAtUs is { } emittedAtUs && runEvent.Type == RunEventTypes.Token)
+        if (runEvent.ModelEmittedAtUs is { } emittedAtUs)
         {
             var nowUs = (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
             // The model's clock is another machine's: skew can make the difference negative, which is no latency at all.

@@ -33,6 +33,7 @@ public sealed partial class RunEventStreamSource(
     private const string OffsetHeader = "x-stream-offset";
     private static readonly ActivitySource Tracing = new("AgentOrchestrator.Gateway");
     private readonly string _instance = Environment.MachineName + "/" + Environment.ProcessId;
+    private readonly string _receiveSpanName = stream.Value.Name + " receive";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -170,7 +171,7 @@ public sealed partial class RunEventStreamSource(
         else
         {
             // Continues the run's trace from the publisher's span (the worker activity that published the events).
-            using var activity = TracingMessageHeaders.StartConsumeActivity(Tracing, stream.Value.Name + " receive", headers);
+            using var activity = TracingMessageHeaders.StartConsumeActivity(Tracing, _receiveSpanName, headers);
             await ProcessAsync(channel, delivery, offset, cancellationToken);
         }
         if (offset >= 0)
