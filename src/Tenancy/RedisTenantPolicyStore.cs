@@ -85,7 +85,7 @@ public sealed class RedisTenantPolicyStore(TenancyRedis redis, ILogger<RedisTena
         {
             return await call().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (TenancyRedis.IsUnavailable(e))
         {
             throw new TenantPolicyStoreUnavailableException($"The tenant policy store (Redis) is unreachable: {e.Message}", e);
         }

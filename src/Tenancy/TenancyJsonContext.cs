@@ -9,5 +9,4 @@ namespace AgentOrchestrator.Tenancy;
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TenantPolicy))]
-[JsonSerializable(typeof(EffectiveTenantPolicy))]
 public sealed partial class TenancyJsonContext : JsonSerializerContext;

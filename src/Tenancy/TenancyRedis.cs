@@ -12,6 +12,9 @@ public sealed class TenancyRedis(IOptions<TenancyOptions> options) : IAsyncDispo
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectAsync(options.Value));
 
+    /// <summary>What a call through this connection throws while Redis is unreachable (each caller then degrades).</summary>
+    public static bool IsUnavailable(Exception e) => e is RedisException or TimeoutException;
+
     public async Task<IDatabase> GetDatabaseAsync() => (await _connection.Value.ConfigureAwait(false)).GetDatabase();
 
     public async Task<ISubscriber> GetSubscriberAsync() => (await _connection.Value.ConfigureAwait(false)).GetSubscriber();

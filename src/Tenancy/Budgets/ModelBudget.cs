@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace AgentOrchestrator.Tenancy.Budgets;
 
@@ -19,7 +18,6 @@ public sealed partial class ModelBudget
 {
     private readonly ITenantPolicyProvider _policies;
     private readonly IModelBudgetStore _store;
-    private readonly bool _storeIsShared;
     private readonly InMemoryModelBudgetStore _local;
     private readonly IOptionsMonitor<ModelBudgetOptions> _options;
     private readonly IOptionsMonitor<ModelPriceOptions> _prices;
@@ -36,7 +34,6 @@ public sealed partial class ModelBudget
     {
         _policies = policies;
         _store = store;
-        _storeIsShared = store is not InMemoryModelBudgetStore;
         _local = store as InMemoryModelBudgetStore ?? new InMemoryModelBudgetStore(options, time);
         _options = options;
         _prices = prices;
@@ -59,9 +56,6 @@ public sealed partial class ModelBudget
 
     internal TimeSpan SlotLease => _options.CurrentValue.SlotLease;
 
-    /// <summary>The tenant's limits as they are now.</summary>
-    public BudgetLimits LimitsOf(string tenant) => BudgetLimits.Of(_policies.PolicyOf(tenant));
-
     /// <summary>
     /// Asks for budget for one model call. <paramref name="callId"/> must be the same on every attempt of the call (a
     /// waiting call keeps its reservation). Admitted: the caller must settle the returned lease.
@@ -71,7 +65,7 @@ public sealed partial class ModelBudget
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         ArgumentException.ThrowIfNullOrEmpty(callId);
         ModelBudgetOptions o = _options.CurrentValue;
-        BudgetLimits limits = LimitsOf(tenant);
+        BudgetLimits limits = BudgetLimits.Of(_policies.PolicyOf(tenant));
         ModelPrice? price = PriceOf(model);
         long promptTokens = (promptChars + 3) / 4;
         var request = new ModelCallRequest(tenant, callId, model, promptTokens + o.CompletionAllowance,
@@ -87,7 +81,7 @@ public sealed partial class ModelBudget
                 Recovered();
             }
         }
-        catch (Exception e) when (IsStoreFailure(e))
+        catch (Exception e) when (TenancyRedis.IsUnavailable(e))
         {
             Degrade(e, o);
             store = _local;
@@ -117,7 +111,7 @@ public sealed partial class ModelBudget
         {
             return await _store.UsageAsync(tenant, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsStoreFailure(e))
+        catch (Exception e) when (TenancyRedis.IsUnavailable(e))
         {
             Degrade(e, _options.CurrentValue);
             return await _local.UsageAsync(tenant, cancellationToken).ConfigureAwait(false);
@@ -132,7 +126,7 @@ public sealed partial class ModelBudget
         {
             await store.SettleAsync(request, limits, tokens, cost, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsStoreFailure(e))
+        catch (Exception e) when (TenancyRedis.IsUnavailable(e))
         {
             // The call already ran; its correction is lost and its slot comes back when the lease expires.
             LogSettleFailed(_logger, e, request.Tenant, tokens);
@@ -145,7 +139,7 @@ public sealed partial class ModelBudget
         {
             await store.RenewAsync(request, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsStoreFailure(e))
+        catch (Exception e) when (TenancyRedis.IsUnavailable(e))
         {
             LogRenewFailed(_logger, e, request.Tenant);
         }
@@ -153,7 +147,7 @@ public sealed partial class ModelBudget
 
     private (IModelBudgetStore Store, BudgetLimits Limits) Choose(BudgetLimits limits, ModelBudgetOptions o)
     {
-        if (!_storeIsShared)
+        if (_store == _local)
         {
             return (_store, limits);
         }
@@ -209,8 +203,6 @@ public sealed partial class ModelBudget
         return null;
     }
 
-    private static bool IsStoreFailure(Exception e) => e is RedisException or TimeoutException;
-
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Model budget: the shared store is unreachable; granting from this process's local share ({Share}) of each tenant's budget until it answers again")]
     private static partial void LogDegraded(ILogger logger, Exception exception, double share);
@@ -254,8 +246,6 @@ public sealed class ModelCallLease : IAsyncDisposable
         _renewing = limits.MaxConcurrentCalls is null ? Task.CompletedTask : RenewLoopAsync();
     }
 
-    public ModelCallRequest Request => _request;
-
     /// <summary>Settles with the usage the model reported (zero usage: the endpoint reports none; the estimate stands).</summary>
     public Task SettleAsync(int promptTokens, int completionTokens) =>
         promptTokens + completionTokens == 0
@@ -285,7 +275,7 @@ public sealed class ModelCallLease : IAsyncDisposable
     private async Task RenewLoopAsync()
     {
         // A third of the lease: two renewals can fail before another worker may take the slot.
-        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, LeaseTicks() / 3)));
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _budget.SlotLease.Ticks / 3)));
         try
         {
             while (await timer.WaitForNextTickAsync(_renewStop.Token).ConfigureAwait(false))
@@ -298,6 +288,4 @@ public sealed class ModelCallLease : IAsyncDisposable
             // Settled.
         }
     }
-
-    private long LeaseTicks() => _budget.SlotLease.Ticks;
 }

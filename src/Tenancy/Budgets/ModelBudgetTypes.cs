@@ -28,7 +28,6 @@ public static class BudgetReasons
 /// <summary>The tenant's limits for one admission, read from its policy at that moment (so changes apply at once). Null: unlimited.</summary>
 public sealed record BudgetLimits(long? TokensPerMinute, decimal? CostPerHour, int? MaxConcurrentCalls, OverBudgetBehavior OverBudget)
 {
-    public bool IsUnlimited => TokensPerMinute is null && CostPerHour is null && MaxConcurrentCalls is null;
 
     public static BudgetLimits Of(EffectiveTenantPolicy policy)
     {
