@@ -1,5 +1,4 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,6 @@ public sealed class AgentActivities(
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
     TimeProvider time,
-    WorkerMetrics metrics,
     ILogger<AgentActivities> logger)
 {
     [Activity(AgentActivityNames.RunAgentStep)]
@@ -39,11 +37,9 @@ public sealed class AgentActivities(
         var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt);
         return await lifecycle.RunAsync(context, events, new ModelStepCall(input.TenantId, input.Agent, model, PromptChars(input)), async cancellationToken =>
         {
-            using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model, cancellationToken);
             ModelStreamResult streamed = await ModelStream.PublishAsync(
                 models.Create(model).GetStreamingChatMessageContentsAsync(ToChatHistory(input), cancellationToken: cancellationToken),
                 events, batchingOptions.Value, time, logger, onUpdate: null, cancellationToken);
-            call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
             return (new AgentStepResult { Text = streamed.Text, PromptTokens = streamed.PromptTokens, CompletionTokens = streamed.CompletionTokens }, streamed);
         }, logger);
     }

@@ -1,6 +1,7 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Tenancy.Budgets;
 using AgentOrchestrator.Workers.Budgets;
+using AgentOrchestrator.Workers.Telemetry;
 using Microsoft.Extensions.Options;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -10,11 +11,12 @@ namespace AgentOrchestrator.Workers;
 /// <summary>
 /// What every model-calling activity does around its stream, kept in one place so agent.run-step and agent.model-turn
 /// cannot drift apart: heartbeats; on a retry, step.retrying first; the tenant's budget before the call
-/// (<see cref="ModelCallGuard"/>) and its settlement after; step.started and step.completed around the stream; one
+/// (<see cref="ModelCallGuard"/>) and its settlement after; step.started and step.completed around the stream, which is
+/// timed and its token usage counted (<see cref="WorkerMetrics"/>); one
 /// reading of failures (guard waits and refusals pass through, a 429/503 becomes a durable wait, a request the model
 /// rejected is not retried).
 /// </summary>
-public sealed class ModelStepLifecycle(ModelCallGuard guard, IOptions<AgentWorkerOptions> workerOptions, TimeProvider time)
+public sealed class ModelStepLifecycle(ModelCallGuard guard, WorkerMetrics metrics, IOptions<AgentWorkerOptions> workerOptions, TimeProvider time)
 {
     /// <summary>
     /// Runs one attempt of a model step. <paramref name="streamAsync"/> makes the call and streams it to
@@ -34,7 +36,13 @@ public sealed class ModelStepLifecycle(ModelCallGuard guard, IOptions<AgentWorke
             lease = await guard.EnterAsync(context.Info, events, call.TenantId, call.Model, call.PromptChars, cancellationToken);
             await events.PublishAsync(RunEventTypes.StepStarted, 0, text: null, cancellationToken);
             WorkerLog.StepStarted(logger, call.Agent, events.Attempt, call.Model);
-            (TResult result, ModelStreamResult streamed) = await streamAsync(cancellationToken);
+            TResult result;
+            ModelStreamResult streamed;
+            using (WorkerMetrics.ModelCall measured = metrics.StartModelCall(call.TenantId, call.Model, cancellationToken))
+            {
+                (result, streamed) = await streamAsync(cancellationToken);
+                measured.Completed(streamed.PromptTokens, streamed.CompletionTokens);
+            }
             await lease.SettleAsync(streamed.PromptTokens, streamed.CompletionTokens);
             // step.completed comes after the last delta: its index is the number of token messages.
             await events.PublishAsync(RunEventTypes.StepCompleted, streamed.Deltas, streamed.Text, cancellationToken);

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using MassTransit;
@@ -28,7 +27,6 @@ public sealed class ModelTurnActivities(
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
     TimeProvider time,
-    WorkerMetrics metrics,
     ILogger<ModelTurnActivities> logger)
 {
     /// <summary>ApplicationFailure type when an agent declares a tool this worker does not have.</summary>
@@ -86,7 +84,6 @@ public sealed class ModelTurnActivities(
         };
 
         var calls = new SortedDictionary<int, ToolCallBuilder>();
-        using WorkerMetrics.ModelCall call = metrics.StartModelCall(input.TenantId, model, cancellationToken);
         ModelStreamResult streamed = await ModelStream.PublishAsync(
             chat.GetStreamingChatMessageContentsAsync(history, settings, toolbox.Kernel, cancellationToken),
             events, batchingOptions.Value, time, logger, update =>
@@ -102,7 +99,6 @@ public sealed class ModelTurnActivities(
                     }
                 }
             }, cancellationToken);
-        call.Completed(streamed.PromptTokens, streamed.CompletionTokens);
         var result = new ModelTurnResult
         {
             Text = streamed.Text,

@@ -81,17 +81,16 @@ public sealed class ModelCallGuard(ModelBudget budget, ModelBudgetMetrics metric
 
     /// <summary>Publishes step.waiting (reason model_rate_limited) and returns the retryable failure to throw.</summary>
     internal Task<ApplicationFailureException> RateLimitedAsync(StepEventPublisher events, string tenant, TimeSpan delay, Exception cause,
-        CancellationToken cancellationToken) =>
-        WaitAsync(events, tenant, BudgetReasons.ModelRateLimited, delay, cause, cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        // Budget waits are counted where they are decided (ModelBudget); rate-limit waits here.
+        metrics.Waited(tenant, BudgetReasons.ModelRateLimited);
+        return WaitAsync(events, tenant, BudgetReasons.ModelRateLimited, delay, cause, cancellationToken);
+    }
 
     private async Task<ApplicationFailureException> WaitAsync(StepEventPublisher events, string tenant, string reason, TimeSpan delay,
         Exception? inner, CancellationToken cancellationToken)
     {
-        if (reason == BudgetReasons.ModelRateLimited)
-        {
-            // Budget waits are counted where they are decided (ModelBudget); rate-limit waits here.
-            metrics.Waited(tenant, reason);
-        }
         long delayMs = (long)Math.Ceiling(delay.TotalMilliseconds);
         await events.PublishAsync(RunEventTypes.StepWaiting, 0, text: null, cancellationToken,
             JsonSerializer.SerializeToElement(new StepWaitingData(reason, delayMs), WorkerJsonContext.Default.StepWaitingData));
