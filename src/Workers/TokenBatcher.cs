@@ -126,17 +126,22 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
             _pendingRead ??= reader.WaitToReadAsync(cancellationToken).AsTask();
             waits.Add(_pendingRead);
         }
-        using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (untilAged is { } delay)
         {
+            // Only a wait with an age needs a timer (and a source to stop it): most waits are for a publish or a read.
+            using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             waits.Add(Task.Delay(delay, time, delayCancel.Token));
+            await Task.WhenAny(waits);
+            await delayCancel.CancelAsync();
         }
-        else if (waits.Count == 0)
+        else if (waits.Count > 0)
+        {
+            await Task.WhenAny(waits);
+        }
+        else
         {
             return;
         }
-        await Task.WhenAny(waits);
-        await delayCancel.CancelAsync();
         if (_pendingRead is { IsCompleted: true } read)
         {
             _pendingRead = null;
