@@ -74,7 +74,7 @@ internal static class NoisyNeighbour
         var bHubs = await StartHubsAsync(b, 2);
         try
         {
-            await RunToEndAsync(b, bHubs[0], "warm-up", _ => { }); // JIT, connections, first workflow task
+            await RunToEndAsync(b, bHubs[0], "warm-up"); // JIT, connections, first workflow task
 
             var pairs = new List<(List<double> Alone, List<double> Contended, FloodResult Flood)>();
             for (var repeat = 1; repeat <= repeats; repeat++)
@@ -152,7 +152,7 @@ internal static class NoisyNeighbour
         using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(paceMs));
         for (var i = 0; i < runs; i++)
         {
-            started.Add(RunToEndAsync(client, hubs[i % hubs.Count], $"{label} {i}", _ => { }));
+            started.Add(RunToEndAsync(client, hubs[i % hubs.Count], $"{label} {i}"));
             await pace.WaitForNextTickAsync();
         }
         return [.. (await Task.WhenAll(started)).Order()];
@@ -236,11 +236,11 @@ internal static class NoisyNeighbour
     }
 
     /// <summary>POST /v1/runs, subscribe, follow to run.completed: ms to the first token.</summary>
-    private static async Task<double> RunToEndAsync(GatewayClient client, HubConnection hub, string input, Action<string> onEvent)
+    private static async Task<double> RunToEndAsync(GatewayClient client, HubConnection hub, string input)
     {
         var clock = Stopwatch.StartNew();
         var runId = await client.StartRunAsync(Flows.WriterReviewer, $"Noisy neighbour: {input}.");
-        return await FollowAsync(hub, runId, clock, onEvent);
+        return await FollowAsync(hub, runId, clock, static _ => { });
     }
 
     /// <summary>Subscribes to <paramref name="runId"/> and follows it to run.completed: ms on <paramref name="clock"/> to the first token.</summary>
