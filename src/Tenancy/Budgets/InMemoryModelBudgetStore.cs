@@ -180,13 +180,20 @@ public sealed class InMemoryModelBudgetStore(IOptionsMonitor<ModelBudgetOptions>
 
         public void Purge(double now)
         {
-            foreach (KeyValuePair<string, Reservation> reservation in Reservations.Where(r => r.Value.ExpiresAt <= now).ToList())
+            // Dictionary allows Remove while enumerating: no copy of the keys on every admission.
+            foreach ((string callId, Reservation reservation) in Reservations)
             {
-                Reservations.Remove(reservation.Key);
+                if (reservation.ExpiresAt <= now)
+                {
+                    Reservations.Remove(callId);
+                }
             }
-            foreach (KeyValuePair<string, double> slot in Slots.Where(s => s.Value <= now).ToList())
+            foreach ((string callId, double expiresAt) in Slots)
             {
-                Slots.Remove(slot.Key);
+                if (expiresAt <= now)
+                {
+                    Slots.Remove(callId);
+                }
             }
         }
 
@@ -196,13 +203,19 @@ public sealed class InMemoryModelBudgetStore(IOptionsMonitor<ModelBudgetOptions>
             long costSlot = (long)now / CostSlotMs;
             _tokensBySlot[tokenSlot] = _tokensBySlot.GetValueOrDefault(tokenSlot) + tokens;
             _costBySlot[costSlot] = _costBySlot.GetValueOrDefault(costSlot) + cost;
-            foreach (long old in _tokensBySlot.Keys.Where(s => s <= tokenSlot - 6).ToList())
+            foreach (long slot in _tokensBySlot.Keys)
             {
-                _tokensBySlot.Remove(old);
+                if (slot <= tokenSlot - 6)
+                {
+                    _tokensBySlot.Remove(slot);
+                }
             }
-            foreach (long old in _costBySlot.Keys.Where(s => s <= costSlot - 60).ToList())
+            foreach (long slot in _costBySlot.Keys)
             {
-                _costBySlot.Remove(old);
+                if (slot <= costSlot - 60)
+                {
+                    _costBySlot.Remove(slot);
+                }
             }
         }
 
