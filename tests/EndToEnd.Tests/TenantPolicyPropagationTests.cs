@@ -84,6 +84,7 @@ public sealed class TenantPolicyPropagationTests(TenantPolicyDeployment fixture,
             await AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "quota.start_rate");
             Assert.Equal(HttpStatusCode.Created, otherTenant.StatusCode);
             await AssertProblemAsync(refusedChange, HttpStatusCode.ServiceUnavailable, "policy_store_unavailable");
+            Assert.Equal(TimeSpan.FromSeconds(5), refusedChange.Headers.RetryAfter?.Delta);
             Assert.Equal(1, stillInForce.GetProperty("runStartsPerMinute").GetDouble());
         }
         finally

@@ -89,7 +89,7 @@ internal static class TenantAdminEndpoints
         catch (TenantPolicyStoreUnavailableException e)
         {
             TenantAdminLog.StoreUnavailable(logger, tenantId, actor, e.Message);
-            return StoreUnavailable();
+            return StoreUnavailable(http);
         }
         await RefreshAsync(policies, tenantId, logger, http.RequestAborted);
         // Computed whatever the log level: a change is rare, and the diff is what the audit line is for.
@@ -117,12 +117,12 @@ internal static class TenantAdminEndpoints
         catch (TenantPolicyStoreUnavailableException e)
         {
             TenantAdminLog.StoreUnavailable(logger, tenantId, actor, e.Message);
-            return StoreUnavailable();
+            return StoreUnavailable(http);
         }
         await RefreshAsync(policies, tenantId, logger, http.RequestAborted);
         if (!removed)
         {
-            return Problem(StatusCodes.Status404NotFound, PolicyNotFoundCode, "No runtime policy.",
+            return ControlProblems.Problem(StatusCodes.Status404NotFound, PolicyNotFoundCode, "No runtime policy.",
                 $"Tenant '{tenantId}' has no runtime policy override; its configured policy applies.");
         }
         var diff = Diff(previous, null);
@@ -217,27 +217,13 @@ internal static class TenantAdminEndpoints
         Results.ValidationProblem(errors, detail: string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")),
             title: "The policy is invalid; nothing was changed.", extensions: new Dictionary<string, object?> { ["code"] = InvalidPolicyCode });
 
-    private static IResult StoreUnavailable() =>
-        Problem(StatusCodes.Status503ServiceUnavailable, StoreUnavailableCode, "Policy store unavailable.",
-            $"The tenant policy store cannot be reached; nothing was changed. Retry after {StoreRetryAfterSeconds} s.", StoreRetryAfterSeconds);
-
-    private static IResult Problem(int status, string code, string title, string detail, int? retryAfterSeconds = null)
+    private static IResult StoreUnavailable(HttpContext http)
     {
-        var extensions = new Dictionary<string, object?> { ["code"] = code };
-        if (retryAfterSeconds is { } seconds)
-        {
-            extensions["retryAfterSeconds"] = seconds;
-        }
-        var problem = TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
-        return retryAfterSeconds is { } retryAfter ? new WithRetryAfter(problem, retryAfter) : problem;
-    }
-
-    private sealed class WithRetryAfter(IResult inner, int seconds) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return inner.ExecuteAsync(httpContext);
-        }
+        // The handler owns the response: the header goes on it directly, as RunEndpoints sets Location.
+        http.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Problem(
+            $"The tenant policy store cannot be reached; nothing was changed. Retry after {StoreRetryAfterSeconds} s.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Policy store unavailable.",
+            extensions: new Dictionary<string, object?> { ["code"] = StoreUnavailableCode, ["retryAfterSeconds"] = StoreRetryAfterSeconds });
     }
 }
