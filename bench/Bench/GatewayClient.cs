@@ -53,11 +53,7 @@ internal sealed class GatewayClient : IDisposable
     public async Task<string> StartRunAsync(string flow, string input)
     {
         using var response = await Http.PostAsJsonAsync("/v1/runs", new { flow, input });
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        }
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+        return await RunIdOfAsync(response, CancellationToken.None);
     }
 
     /// <summary>
@@ -73,12 +69,17 @@ internal sealed class GatewayClient : IDisposable
             var code = problem.TryGetProperty("code", out var value) ? value.GetString() ?? "?" : "?";
             return new StartAttempt(null, code, response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
         }
+        return new StartAttempt(await RunIdOfAsync(response, cancellationToken), null, TimeSpan.Zero);
+    }
+
+    /// <summary>The started run's id; any other answer fails with its status and body.</summary>
+    private static async Task<string> RunIdOfAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
-        var runId = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("runId").GetString()!;
-        return new StartAttempt(runId, null, TimeSpan.Zero);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("runId").GetString()!;
     }
 
     public void Dispose() => Http.Dispose();
