@@ -62,4 +62,10 @@ public sealed record RunEventsPublished
     public required string TenantId { get; init; }
 
     public required IReadOnlyList<RunEvent> Events { get; init; }
+
+    /// <summary>
+    /// On a token delta's message: the <see cref="TokenPath"/> points the publisher stamped (worker.received,
+    /// publish.started, in path order), read by the gateway's hop metrics; null on other messages.
+    /// </summary>
+    public IReadOnlyList<PathStamp>? Stamps { get; init; }
 }

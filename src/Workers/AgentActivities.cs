@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,7 @@ public sealed class AgentActivities(
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
+    WorkerMetrics metrics,
     TimeProvider time,
     ILogger<AgentActivities> logger)
 {
@@ -34,7 +36,7 @@ public sealed class AgentActivities(
         using IDisposable run = LogContext.PushProperty("RunId", input.RunId);
         using IDisposable step = LogContext.PushProperty("StepId", input.Step);
 
-        var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt);
+        var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, attempt, metrics);
         return await lifecycle.RunAsync(context, events, new ModelStepCall(input.TenantId, input.Agent, model, PromptChars(input)), async cancellationToken =>
         {
             ModelStreamResult streamed = await ModelStream.PublishAsync(

@@ -34,7 +34,7 @@ internal static class ModelStream
                 emittedAtUs = ModelChunkStamps.EmittedAtUs(first);
                 modelStamps ??= emittedAtUs is not null;
             }
-            await events.PublishAsync(RunEventTypes.Token, current, batch.Text, ct, emittedAtUs: emittedAtUs);
+            await events.PublishTokenAsync(current, batch.Text, emittedAtUs, batch.FirstReceivedAtUs, ct);
             if (logger.IsEnabled(LogLevel.Trace))
             {
                 WorkerLog.TokenDeltaPublished(logger, current, batch.Text.Length);
@@ -51,7 +51,7 @@ internal static class ModelStream
                 if (update.Content is { Length: > 0 } delta)
                 {
                     text.Append(delta);
-                    batcher.Add(delta, update);
+                    batcher.Add(delta, update, TokenPath.NowUs(time));
                 }
                 onUpdate?.Invoke(update);
                 if (update.InnerContent is StreamingChatCompletionUpdate { Usage: { } usage })

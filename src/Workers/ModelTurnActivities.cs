@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
 using AgentOrchestrator.Workflows;
 using MassTransit;
@@ -26,6 +27,7 @@ public sealed class ModelTurnActivities(
     IPublishEndpoint publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
+    WorkerMetrics metrics,
     TimeProvider time,
     ILogger<ModelTurnActivities> logger)
 {
@@ -42,7 +44,7 @@ public sealed class ModelTurnActivities(
         using IDisposable run = LogContext.PushProperty("RunId", input.RunId);
         using IDisposable step = LogContext.PushProperty("StepId", input.Step);
 
-        var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, context.Info.Attempt);
+        var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, context.Info.Attempt, metrics);
         // Checked before anything streams: a declared tool the worker lacks is a flow bug that retrying cannot fix.
         var functions = new List<KernelFunction>(input.Tools.Count);
         foreach (string tool in input.Tools)

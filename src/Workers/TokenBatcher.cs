@@ -3,14 +3,15 @@ using System.Threading.Channels;
 
 namespace AgentOrchestrator.Workers;
 
-/// <summary>A piece of model output as it arrived: its text and the model update it came from.</summary>
-internal readonly record struct TokenDelta(string Text, object? Source);
+/// <summary>A piece of model output as it arrived: its text, the model update it came from and when it arrived (Unix µs).</summary>
+internal readonly record struct TokenDelta(string Text, object? Source, long ReceivedAtUs);
 
 /// <summary>
 /// Consecutive deltas joined into one bus message. <see cref="FirstSource"/> is the first delta's model update,
-/// kept so that per-batch details (such as the model's emit stamp) are read once per batch, not once per token.
+/// kept so that per-batch details (such as the model's emit stamp) are read once per batch, not once per token;
+/// <see cref="FirstReceivedAtUs"/> is when it arrived (0: not stamped).
 /// </summary>
-internal readonly record struct TokenBatch(string Text, object? FirstSource);
+internal readonly record struct TokenBatch(string Text, object? FirstSource, long FirstReceivedAtUs = 0);
 
 /// <summary>
 /// Joins a model stream's deltas into bus messages by natural batching: a delta that arrives while no publish is
@@ -32,7 +33,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
 
     private Task<bool>? _pendingRead;
 
-    public void Add(string text, object? source) => _deltas.Writer.TryWrite(new TokenDelta(text, source));
+    public void Add(string text, object? source, long receivedAtUs = 0) => _deltas.Writer.TryWrite(new TokenDelta(text, source, receivedAtUs));
 
     /// <summary>No more deltas: <see cref="RunAsync"/> flushes what is pending, waits for every publish and returns.</summary>
     public void Complete() => _deltas.Writer.TryComplete();
@@ -43,6 +44,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
         var inFlight = new List<Task>(options.MaxPublishesInFlight);
         var text = new StringBuilder(Math.Max(16, options.MaxChars * 2));
         object? firstSource = null;
+        long firstReceivedAtUs = 0;
         long firstArrived = 0;
         long? lastPublished = null;
         bool readerDone = false;
@@ -55,6 +57,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                     if (text.Length == 0)
                     {
                         firstSource = delta.Source;
+                        firstReceivedAtUs = delta.ReceivedAtUs;
                         firstArrived = time.GetTimestamp();
                     }
                     text.Append(delta.Text);
@@ -71,7 +74,7 @@ internal sealed class TokenBatcher(TokenBatchingOptions options, TimeProvider ti
                 {
                     // Called here, in order, so the flush sees batches in index order even when publishes overlap.
                     lastPublished = time.GetTimestamp();
-                    inFlight.Add(flush(new TokenBatch(text.ToString(), firstSource), cancellationToken));
+                    inFlight.Add(flush(new TokenBatch(text.ToString(), firstSource, firstReceivedAtUs), cancellationToken));
                     text.Clear();
                     firstSource = null;
                     continue;

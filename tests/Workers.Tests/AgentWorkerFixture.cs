@@ -28,6 +28,9 @@ public abstract class AgentWorkerFixture : IAsyncLifetime
 
     public RunEventRecorder Events { get; } = new();
 
+    /// <summary>The worker host's services (e.g. its meters).</summary>
+    public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Not started.");
+
     public HttpClient SimulatorHttp { get; private set; } = null!;
 
     protected virtual bool InstantModel => true;

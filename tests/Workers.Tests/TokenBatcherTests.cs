@@ -39,13 +39,14 @@ public sealed class TokenBatcherTests
         batcher.Add("One", 0);
         await Eventually.TrueAsync(() => publishes.Count == 1, because: "the first delta goes out at once");
 
-        batcher.Add(" two", 1);
-        batcher.Add(" three", 2);
+        batcher.Add(" two", 1, receivedAtUs: 200);
+        batcher.Add(" three", 2, receivedAtUs: 300);
         Assert.Equal(1, publishes.Count);
         publishes.Finish(0);
 
         await Eventually.TrueAsync(() => publishes.Count == 2, because: "the waiting deltas leave when the publish finishes");
-        Assert.Equal(new TokenBatch(" two three", 1), publishes.Batch(1));
+        // The joined message keeps its first delta's model update and arrival stamp (its latency is the first token's).
+        Assert.Equal(new TokenBatch(" two three", 1, 200), publishes.Batch(1));
         publishes.Finish(1);
         batcher.Add(" four", 3);
         await Eventually.TrueAsync(() => publishes.Count == 3, because: "the bus is idle again, so a delta goes out at once");

@@ -1,10 +1,11 @@
 using System.Diagnostics.Metrics;
+using AgentOrchestrator.Contracts;
 
 namespace AgentOrchestrator.Workers.Telemetry;
 
 /// <summary>
 /// Worker instruments on meter "AgentOrchestrator.Workers": activity retries and failures, model call duration and
-/// tokens. Tenants come from the run's workflow id or input (set by the gateway from an authenticated principal) and
+/// tokens, and the hops of a token delta's path the worker sees. Tenants come from the run's workflow id or input (set by the gateway from an authenticated principal) and
 /// models from flow definitions and configuration, so both tags are bounded.
 /// </summary>
 public sealed class WorkerMetrics
@@ -20,6 +21,7 @@ public sealed class WorkerMetrics
     private readonly Counter<long> _failures;
     private readonly Histogram<double> _modelCallDuration;
     private readonly Counter<long> _modelTokens;
+    private readonly Histogram<double> _tokenHops;
     private readonly TimeProvider _time;
 
     public WorkerMetrics(IMeterFactory meterFactory, TimeProvider time)
@@ -36,6 +38,30 @@ public sealed class WorkerMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ModelCallBucketsMs });
         _modelTokens = meter.CreateCounter<long>("worker.model.tokens", "{token}",
             "Tokens the model reported using, by tenant, model and kind (prompt|completion)");
+        _tokenHops = meter.CreateHistogram("worker.token.hop", "ms",
+            "One hop of a token delta's path through the worker, by hop: the point it reaches (worker.received, publish.started, publish.confirmed), from the point before it",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenPath.HopBucketsMs });
+    }
+
+    /// <summary>
+    /// A token delta's path through this worker, its points in path order (Unix µs; a point stamped 0 was not taken
+    /// and is skipped): each point after the first records one hop, from the point before it.
+    /// </summary>
+    internal void TokenPathTaken(ReadOnlySpan<PathStamp> points)
+    {
+        PathStamp? previous = null;
+        foreach (PathStamp point in points)
+        {
+            if (point.AtUs == 0)
+            {
+                continue;
+            }
+            if (previous is not null)
+            {
+                _tokenHops.Record(TokenPath.HopMs(previous.AtUs, point.AtUs), new KeyValuePair<string, object?>("hop", point.Point));
+            }
+            previous = point;
+        }
     }
 
     internal void ActivityRetried(string activity, string tenant) => _retries.Add(1, Tags(activity, tenant));

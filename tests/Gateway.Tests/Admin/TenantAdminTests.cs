@@ -211,7 +211,7 @@ public sealed class TenantAdminTests(AuthQuotaGatewayFixture fixture)
     }
 
     /// <summary>Records the gateway's policy change counter (tags "tenant" and "operation").</summary>
-    private CounterRecorder RecordChanges() => CounterRecorder.Start(fixture.Host.Services.GetRequiredService<IMeterFactory>(),
+    private InstrumentRecorder<long> RecordChanges() => CounterRecorder.Start(fixture.Host.Services.GetRequiredService<IMeterFactory>(),
         TenantPolicyChangeMetrics.ChangesCounter, TenantPolicyChangeMetrics.MeterName);
 
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
