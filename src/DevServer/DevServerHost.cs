@@ -1,5 +1,6 @@
 using System.Net;
 using AgentOrchestrator.DevServer.Engine;
+using AgentOrchestrator.DevServer.Engine.Storage;
 using AgentOrchestrator.DevServer.Grpc;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
@@ -96,10 +97,13 @@ public static class DevServerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<DevServerMetrics>();
+        services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
         services.TryAddSingleton<WorkflowEngine>();
         services.TryAddSingleton<WorkflowServiceEndpoint>();
+        services.TryAddSingleton<EngineCallInterceptor>();
         services.AddGrpc(grpc =>
         {
+            grpc.Interceptors.Add<EngineCallInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
             grpc.MaxSendMessageSize = null;
         });

@@ -25,7 +25,7 @@ internal readonly record struct TaskToken(char Kind, string Namespace, string Wo
             !long.TryParse(parts[4], CultureInfo.InvariantCulture, out var scheduled) ||
             !int.TryParse(parts[5], CultureInfo.InvariantCulture, out var attempt))
         {
-            throw Grpc.GrpcErrors.InvalidArgument("malformed task token");
+            throw new Errors.InvalidRequestException("malformed task token");
         }
         return new TaskToken(parts[0][0], parts[1], parts[2], parts[3], scheduled, attempt);
     }

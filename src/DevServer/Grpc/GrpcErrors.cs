@@ -22,11 +22,4 @@ internal static class GrpcErrors
         var status = new Google.Rpc.Status { Code = (int)code, Message = message, Details = { Any.Pack(detail) } };
         return status.ToRpcException();
     }
-
-    public static RpcException WorkflowNotFound(string workflowId, string? runId) =>
-        NotFound(string.IsNullOrEmpty(runId)
-            ? $"workflow execution not found for workflow ID \"{workflowId}\""
-            : $"workflow execution not found for workflow ID \"{workflowId}\" and run ID \"{runId}\"");
-
-    public static RpcException WorkflowCompleted() => NotFound("workflow execution already completed");
 }

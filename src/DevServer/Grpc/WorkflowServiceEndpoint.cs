@@ -8,7 +8,8 @@ using Temporalio.Api.WorkflowService.V1;
 namespace AgentOrchestrator.DevServer.Grpc;
 
 /// <summary>
-/// The RPCs of temporal.api.workflowservice.v1.WorkflowService that the SDK uses. Long polls are held
+/// The RPCs of temporal.api.workflowservice.v1.WorkflowService that the SDK uses, each handed to the engine part
+/// that owns it (<see cref="EngineCallInterceptor"/> maps refusals and waits for storage). Long polls are held
 /// at most until one second before the caller's deadline, so an empty answer always arrives in time.
 /// </summary>
 internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<DevServerOptions> options)
@@ -62,77 +63,77 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
     }
 
     public Task<StartWorkflowExecutionResponse> StartWorkflowExecution(StartWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.StartWorkflow(request));
+        Task.FromResult(engine.Lifecycle.StartWorkflow(request));
 
     public Task<SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(SignalWithStartWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.SignalWithStart(request));
+        Task.FromResult(engine.Signals.SignalWithStart(request));
 
     public Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(PollWorkflowTaskQueueRequest request, ServerCallContext context) =>
-        engine.PollWorkflowTaskAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+        engine.WorkflowTasks.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
 
     public Task<RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.CompleteWorkflowTask(request));
+        Task.FromResult(engine.Commands.CompleteWorkflowTask(request));
 
     public Task<RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.FailWorkflowTask(request));
+        Task.FromResult(engine.WorkflowTasks.Fail(request));
 
     public Task<PollActivityTaskQueueResponse> PollActivityTaskQueue(PollActivityTaskQueueRequest request, ServerCallContext context) =>
-        engine.PollActivityTaskAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+        engine.Activities.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
 
     public Task<RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.HeartbeatActivity(request));
+        Task.FromResult(engine.Activities.Heartbeat(request));
 
     public Task<RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(RespondActivityTaskCompletedRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.CompleteActivity(request));
+        Task.FromResult(engine.Activities.Complete(request));
 
     public Task<RespondActivityTaskFailedResponse> RespondActivityTaskFailed(RespondActivityTaskFailedRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.FailActivity(request));
+        Task.FromResult(engine.Activities.Fail(request));
 
     public Task<RespondActivityTaskCanceledResponse> RespondActivityTaskCanceled(RespondActivityTaskCanceledRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.CancelActivity(request));
+        Task.FromResult(engine.Activities.Canceled(request));
 
     public Task<GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest request, ServerCallContext context) =>
-        engine.GetHistoryAsync(request, request.WaitNewEvent ? HoldFor(context, _options.MaxLongPollWait) : TimeSpan.Zero, context.CancellationToken);
+        engine.History.GetHistoryAsync(request, request.WaitNewEvent ? HoldFor(context, _options.MaxLongPollWait) : TimeSpan.Zero, context.CancellationToken);
 
     public Task<SignalWorkflowExecutionResponse> SignalWorkflowExecution(SignalWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.Signal(request));
+        Task.FromResult(engine.Signals.Signal(request));
 
     public Task<RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(RequestCancelWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.RequestCancel(request));
+        Task.FromResult(engine.Lifecycle.RequestCancel(request));
 
     public Task<TerminateWorkflowExecutionResponse> TerminateWorkflowExecution(TerminateWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.Terminate(request));
+        Task.FromResult(engine.Lifecycle.Terminate(request));
 
     public Task<QueryWorkflowResponse> QueryWorkflow(QueryWorkflowRequest request, ServerCallContext context) =>
-        engine.QueryAsync(request, context.CancellationToken);
+        engine.Queries.QueryAsync(request, context.CancellationToken);
 
     public Task<RespondQueryTaskCompletedResponse> RespondQueryTaskCompleted(RespondQueryTaskCompletedRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.CompleteQueryTask(request));
+        Task.FromResult(engine.Queries.Complete(request));
 
     public Task<UpdateWorkflowExecutionResponse> UpdateWorkflowExecution(UpdateWorkflowExecutionRequest request, ServerCallContext context) =>
-        engine.UpdateAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        engine.Updates.UpdateAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
 
     public Task<PollWorkflowExecutionUpdateResponse> PollWorkflowExecutionUpdate(PollWorkflowExecutionUpdateRequest request, ServerCallContext context) =>
-        engine.PollUpdateAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        engine.Updates.PollAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
 
     public Task<ExecuteMultiOperationResponse> ExecuteMultiOperation(ExecuteMultiOperationRequest request, ServerCallContext context) =>
-        engine.ExecuteMultiOperationAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        engine.Updates.ExecuteMultiOperationAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
 
     public Task<DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(DescribeWorkflowExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.Describe(request));
+        Task.FromResult(engine.Visibility.Describe(request));
 
     public Task<ListWorkflowExecutionsResponse> ListWorkflowExecutions(ListWorkflowExecutionsRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.List(request));
+        Task.FromResult(engine.Visibility.List(request));
 
     public Task<CountWorkflowExecutionsResponse> CountWorkflowExecutions(CountWorkflowExecutionsRequest request, ServerCallContext context) =>
-        Task.FromResult(engine.Count(request));
+        Task.FromResult(engine.Visibility.Count(request));
 
     // Workers call this once when they stop: their sticky tasks go back to the normal queue at once.
     public Task<ShutdownWorkerResponse> ShutdownWorker(ShutdownWorkerRequest request, ServerCallContext context)
     {
         if (!string.IsNullOrEmpty(request.StickyTaskQueue))
         {
-            engine.CloseStickyQueue(request.Namespace, request.StickyTaskQueue);
+            engine.WorkflowTasks.CloseStickyQueue(request.Namespace, request.StickyTaskQueue);
         }
         return Task.FromResult(new ShutdownWorkerResponse());
     }

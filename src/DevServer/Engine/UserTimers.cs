@@ -1,14 +1,17 @@
+using AgentOrchestrator.DevServer.Engine.Errors;
+using AgentOrchestrator.DevServer.Engine.State;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
-internal sealed partial class WorkflowEngine
+/// <summary>The workflow's own timers (StartTimer / CancelTimer commands) and their TimerFired events.</summary>
+internal sealed class UserTimers(EngineContext context, ExecutionRegistry registry, WorkflowTaskDispatcher workflowTasks)
 {
-    private void StartUserTimer(WorkflowRun run, StartTimerCommandAttributes command, long completedEventId)
+    public void Start(WorkflowRun run, StartTimerCommandAttributes command, long completedEventId)
     {
-        var started = NewEvent(EventType.TimerStarted);
+        var started = context.NewEvent(EventType.TimerStarted);
         started.TimerStartedEventAttributes = new TimerStartedEventAttributes
         {
             TimerId = command.TimerId,
@@ -18,23 +21,27 @@ internal sealed partial class WorkflowEngine
         run.Append(started);
         var timerId = command.TimerId;
         var startedEventId = started.EventId;
-        var timer = StartTimer(command.StartToFireTimeout.ToTimeSpan(), () => WithLockedRun(run, r => FireUserTimer(r, timerId, startedEventId)));
+        var timer = context.StartTimer(command.StartToFireTimeout.ToTimeSpan(), () => registry.WithLockedRun(run, r => Fire(r, timerId, startedEventId)));
         run.Timers[timerId] = new UserTimer { TimerId = timerId, StartedEventId = startedEventId, Timer = timer };
     }
 
-    private void FireUserTimer(WorkflowRun run, string timerId, long startedEventId)
+    private void Fire(WorkflowRun run, string timerId, long startedEventId)
     {
         if (!run.IsOpen || !run.Timers.TryGetValue(timerId, out var timer) || timer.StartedEventId != startedEventId)
         {
             return;
         }
         run.Timers.Remove(timerId);
-        var fired = NewEvent(EventType.TimerFired);
+        var fired = context.NewEvent(EventType.TimerFired);
         fired.TimerFiredEventAttributes = new TimerFiredEventAttributes { TimerId = timerId, StartedEventId = startedEventId };
-        AddExternalEvent(run, fired);
+        workflowTasks.AddExternalEvent(run, fired);
     }
 
-    private void CancelUserTimer(WorkflowRun run, string timerId, long completedEventId, string? identity)
+    /// <summary>A timer can be cancelled while pending or after firing during this task (its TimerFired still buffered).</summary>
+    public static bool IsPendingOrBuffered(WorkflowRun run, string timerId) =>
+        run.Timers.ContainsKey(timerId) || run.Buffer.Exists(e => e.EventType == EventType.TimerFired && e.TimerFiredEventAttributes.TimerId == timerId);
+
+    public void Cancel(WorkflowRun run, string timerId, long completedEventId, string? identity)
     {
         long startedEventId;
         if (run.Timers.Remove(timerId, out var timer))
@@ -49,12 +56,12 @@ internal sealed partial class WorkflowEngine
             var index = run.Buffer.FindIndex(e => e.EventType == EventType.TimerFired && e.TimerFiredEventAttributes.TimerId == timerId);
             if (index < 0)
             {
-                throw Grpc.GrpcErrors.InvalidArgument($"unknown timer {timerId}");
+                throw new InvalidRequestException($"unknown timer {timerId}");
             }
             startedEventId = run.Buffer[index].TimerFiredEventAttributes.StartedEventId;
             run.Buffer.RemoveAt(index);
         }
-        var canceled = NewEvent(EventType.TimerCanceled);
+        var canceled = context.NewEvent(EventType.TimerCanceled);
         canceled.TimerCanceledEventAttributes = new TimerCanceledEventAttributes
         {
             TimerId = timerId,
@@ -63,5 +70,15 @@ internal sealed partial class WorkflowEngine
             Identity = identity ?? string.Empty,
         };
         run.Append(canceled);
+    }
+
+    /// <summary>A closing run's timers never fire.</summary>
+    public static void StopAll(WorkflowRun run)
+    {
+        foreach (var timer in run.Timers.Values)
+        {
+            timer.Timer.Dispose();
+        }
+        run.Timers.Clear();
     }
 }

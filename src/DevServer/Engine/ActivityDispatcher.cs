@@ -1,4 +1,6 @@
-using AgentOrchestrator.DevServer.Grpc;
+using System.Collections.Concurrent;
+using AgentOrchestrator.DevServer.Engine.Errors;
+using AgentOrchestrator.DevServer.Engine.State;
 using AgentOrchestrator.DevServer.Matching;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -9,19 +11,27 @@ using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
 using Temporalio.Api.Sdk.V1;
 using Temporalio.Api.WorkflowService.V1;
+using static AgentOrchestrator.DevServer.Engine.RetryPolicies;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
-internal sealed partial class WorkflowEngine
+/// <summary>
+/// Activities: scheduling with normalized timeouts, matching attempts to polls, heartbeats, completion,
+/// retries (which write nothing to history), timeouts and cancellation. Owns the activity task queues.
+/// </summary>
+internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistry registry, WorkflowTaskDispatcher workflowTasks)
 {
-    private static readonly TimeSpan DefaultInitialInterval = TimeSpan.FromSeconds(1);
-
     /// <summary>How early a timer may fire against the wall clock (timers and UtcNow use different clocks).</summary>
     private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(100);
 
-    private void ScheduleActivity(WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completedEventId, UserMetadata? userMetadata)
+    private readonly ConcurrentDictionary<(string Namespace, string Queue), TaskMatcher<PollActivityTaskQueueResponse>> _queues = new();
+
+    private TaskMatcher<PollActivityTaskQueueResponse> Queue(string ns, string taskQueue) =>
+        _queues.GetOrAdd((ns, taskQueue), static _ => new TaskMatcher<PollActivityTaskQueueResponse>());
+
+    public void Schedule(WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completedEventId, UserMetadata? userMetadata)
     {
-        var now = Now;
+        var now = context.Now;
         var runTimeout = run.StartAttributes.WorkflowRunTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
         var scheduleToClose = NonNegative(command.ScheduleToCloseTimeout);
         var scheduleToStart = NonNegative(command.ScheduleToStartTimeout);
@@ -51,7 +61,7 @@ internal sealed partial class WorkflowEngine
             heartbeat = startToClose;
         }
         var taskQueue = string.IsNullOrEmpty(command.TaskQueue?.Name) ? run.TaskQueue : command.TaskQueue.Name;
-        var scheduled = NewEvent(EventType.ActivityTaskScheduled);
+        var scheduled = context.NewEvent(EventType.ActivityTaskScheduled);
         scheduled.UserMetadata = userMetadata;
         scheduled.ActivityTaskScheduledEventAttributes = new ActivityTaskScheduledEventAttributes
         {
@@ -64,7 +74,7 @@ internal sealed partial class WorkflowEngine
             ScheduleToStartTimeout = Duration.FromTimeSpan(scheduleToStart),
             StartToCloseTimeout = Duration.FromTimeSpan(startToClose),
             HeartbeatTimeout = Duration.FromTimeSpan(heartbeat),
-            RetryPolicy = WithRetryDefaults(command.RetryPolicy),
+            RetryPolicy = WithDefaults(command.RetryPolicy),
             WorkflowTaskCompletedEventId = completedEventId,
             Priority = DispatchKey.Merge(command.Priority, run.Priority),
         };
@@ -80,82 +90,53 @@ internal sealed partial class WorkflowEngine
         run.Activities.Add(activity.ScheduledEventId, activity);
         if (scheduleToClose > TimeSpan.Zero)
         {
-            activity.ScheduleToCloseTimer = StartTimer(scheduleToClose,
-                () => WithLockedRun(run, r => TimeOutActivity(r, activity.ScheduledEventId, activity.Attempt, TimeoutType.ScheduleToClose, anyPhase: true)));
+            activity.ScheduleToCloseTimer = context.StartTimer(scheduleToClose,
+                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, activity.Attempt, TimeoutType.ScheduleToClose, anyPhase: true)));
         }
         // Only an explicit schedule-to-start timeout ends a queued attempt; a normalized one equals schedule-to-close.
-        QueueActivityAttempt(run, activity, NonNegative(command.ScheduleToStartTimeout) > TimeSpan.Zero ? scheduleToStart : TimeSpan.Zero);
+        QueueAttempt(run, activity, NonNegative(command.ScheduleToStartTimeout) > TimeSpan.Zero ? scheduleToStart : TimeSpan.Zero);
     }
 
-    private static TimeSpan NonNegative(Duration? duration)
-    {
-        var value = duration?.ToTimeSpan() ?? TimeSpan.Zero;
-        return value > TimeSpan.Zero ? value : TimeSpan.Zero;
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static RetryPolicy WithRetryDefaults(RetryPolicy? policy)
-    {
-        var filled = policy?.Clone() ?? new RetryPolicy();
-        var initial = NonNegative(filled.InitialInterval);
-        if (initial == TimeSpan.Zero)
-        {
-            initial = DefaultInitialInterval;
-            filled.InitialInterval = Duration.FromTimeSpan(initial);
-        }
-        if (filled.BackoffCoefficient < 1)
-        {
-            filled.BackoffCoefficient = 2.0;
-        }
-        if (NonNegative(filled.MaximumInterval) == TimeSpan.Zero)
-        {
-            filled.MaximumInterval = Duration.FromTimeSpan(initial * 100);
-        }
-        return filled;
-    }
-
-    private void QueueActivityAttempt(WorkflowRun run, ActivityState activity, TimeSpan scheduleToStart)
+    private void QueueAttempt(WorkflowRun run, ActivityState activity, TimeSpan scheduleToStart)
     {
         activity.Phase = ActivityPhase.Queued;
-        activity.CurrentAttemptScheduledTime = Now.UtcDateTime;
+        activity.CurrentAttemptScheduledTime = context.Now.UtcDateTime;
         var attempt = activity.Attempt;
         if (scheduleToStart > TimeSpan.Zero)
         {
-            activity.AttemptTimers.Add(StartTimer(scheduleToStart,
-                () => WithLockedRun(run, r => TimeOutActivity(r, activity.ScheduledEventId, attempt, TimeoutType.ScheduleToStart, anyPhase: false))));
+            activity.AttemptTimers.Add(context.StartTimer(scheduleToStart,
+                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.ScheduleToStart, anyPhase: false))));
         }
-        run.Chain.Namespace.ActivityQueue(activity.TaskQueue).Add(new ActivityTaskDispatch(this, run, activity.ScheduledEventId, attempt,
+        Queue(run.NamespaceName, activity.TaskQueue).Add(new ActivityTaskDispatch(this, run, activity.ScheduledEventId, attempt,
             DispatchKey.From(activity.Attributes.Priority)));
     }
 
-    public async Task<PollActivityTaskQueueResponse> PollActivityTaskAsync(PollActivityTaskQueueRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async Task<PollActivityTaskQueueResponse> PollAsync(PollActivityTaskQueueRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.TaskQueue?.Name))
         {
-            throw GrpcErrors.InvalidArgument("TaskQueue is not set on request.");
+            throw new InvalidRequestException("TaskQueue is not set on request.");
         }
-        var queue = GetNamespace(request.Namespace).ActivityQueue(request.TaskQueue.Name);
-        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, () => _metrics.PollWaited("activity"), cancellationToken);
+        var queue = Queue(registry.GetNamespace(request.Namespace).Name, request.TaskQueue.Name);
+        var response = await queue.PollAsync(request.Identity ?? string.Empty, maxWait, () => context.Metrics.PollWaited("activity"), cancellationToken);
         if (response is null)
         {
-            _metrics.PollTimedOut("activity");
+            context.Metrics.PollTimedOut("activity");
             return new PollActivityTaskQueueResponse();
         }
-        _metrics.TaskDispatched("activity");
+        context.Metrics.TaskDispatched("activity");
         return response;
     }
 
-    private PollActivityTaskQueueResponse? TryStartActivity(WorkflowRun run, long scheduledEventId, int attempt, string identity)
-    {
-        lock (run.Chain)
+    private PollActivityTaskQueueResponse? TryStart(WorkflowRun run, long scheduledEventId, int attempt, string identity) =>
+        registry.WithLockedRun(run, run =>
         {
             if (!run.IsOpen || !run.Activities.TryGetValue(scheduledEventId, out var activity) ||
                 activity.Phase != ActivityPhase.Queued || activity.Attempt != attempt)
             {
                 return null;
             }
-            var now = Now;
+            var now = context.Now;
             activity.CancelAttemptTimers();
             activity.Phase = ActivityPhase.Started;
             activity.StartedTime = now.UtcDateTime;
@@ -165,8 +146,8 @@ internal sealed partial class WorkflowEngine
             var startToClose = attributes.StartToCloseTimeout.ToTimeSpan();
             if (startToClose > TimeSpan.Zero)
             {
-                activity.AttemptTimers.Add(StartTimer(startToClose,
-                    () => WithLockedRun(run, r => TimeOutActivity(r, scheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
+                activity.AttemptTimers.Add(context.StartTimer(startToClose,
+                    () => registry.WithLockedRun(run, r => TimeOut(r, scheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
             }
             ArmHeartbeatTimer(run, activity);
             return new PollActivityTaskQueueResponse
@@ -190,8 +171,7 @@ internal sealed partial class WorkflowEngine
                 RetryPolicy = attributes.RetryPolicy,
                 Priority = attributes.Priority,
             };
-        }
-    }
+        });
 
     private void ArmHeartbeatTimer(WorkflowRun run, ActivityState activity)
     {
@@ -201,39 +181,31 @@ internal sealed partial class WorkflowEngine
             return;
         }
         var attempt = activity.Attempt;
-        var heartbeatTimer = StartTimer(heartbeat,
-            () => WithLockedRun(run, r => TimeOutActivity(r, activity.ScheduledEventId, attempt, TimeoutType.Heartbeat, anyPhase: false)));
+        var heartbeatTimer = context.StartTimer(heartbeat,
+            () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.Heartbeat, anyPhase: false)));
         activity.AttemptTimers.Add(heartbeatTimer);
     }
 
-    /// <summary>Finds the started attempt a task token names, or throws NOT_FOUND (the SDK then drops the attempt).</summary>
-    private (WorkflowRun Run, ActivityState Activity) StartedActivity(TaskToken token)
-    {
-        var run = RunForTask(token, out _);
-        if (!run.IsOpen)
-        {
-            throw GrpcErrors.WorkflowCompleted();
-        }
-        if (!run.Activities.TryGetValue(token.ScheduledEventId, out var activity) || activity.Phase != ActivityPhase.Started || activity.Attempt != token.Attempt)
-        {
-            throw GrpcErrors.NotFound("activity task not found.");
-        }
-        return (run, activity);
-    }
-
-    private T WithStartedActivity<T>(ByteString taskToken, Func<WorkflowRun, ActivityState, T> action)
+    /// <summary>Runs <paramref name="action"/> on the started attempt a task token names, or throws NOT_FOUND (the SDK then drops the attempt).</summary>
+    private T WithStarted<T>(ByteString taskToken, Func<WorkflowRun, ActivityState, T> action)
     {
         var token = TaskToken.Parse(taskToken, TaskToken.ActivityTask);
-        var chain = FindChain(token.Namespace, token.WorkflowId) ?? throw GrpcErrors.NotFound("workflow execution not found");
-        lock (chain)
+        return registry.WithTaskRun(token, run =>
         {
-            var (run, activity) = StartedActivity(token);
+            if (!run.IsOpen)
+            {
+                throw NotFoundException.WorkflowCompleted();
+            }
+            if (!run.Activities.TryGetValue(token.ScheduledEventId, out var activity) || activity.Phase != ActivityPhase.Started || activity.Attempt != token.Attempt)
+            {
+                throw new NotFoundException("activity task not found.");
+            }
             return action(run, activity);
-        }
+        });
     }
 
-    public RecordActivityTaskHeartbeatResponse HeartbeatActivity(RecordActivityTaskHeartbeatRequest request) =>
-        WithStartedActivity(request.TaskToken, (run, activity) =>
+    public RecordActivityTaskHeartbeatResponse Heartbeat(RecordActivityTaskHeartbeatRequest request) =>
+        WithStarted(request.TaskToken, (run, activity) =>
         {
             activity.HeartbeatDetails = request.Details;
             // Reset only the heartbeat timer: drop the attempt's timers and re-arm start-to-close's remainder.
@@ -242,43 +214,43 @@ internal sealed partial class WorkflowEngine
             if (startToClose > TimeSpan.Zero)
             {
                 var attempt = activity.Attempt;
-                var remaining = activity.StartedTime + startToClose - Now.UtcDateTime;
-                activity.AttemptTimers.Add(StartTimer(remaining,
-                    () => WithLockedRun(run, r => TimeOutActivity(r, activity.ScheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
+                var remaining = activity.StartedTime + startToClose - context.Now.UtcDateTime;
+                activity.AttemptTimers.Add(context.StartTimer(remaining,
+                    () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
             }
             ArmHeartbeatTimer(run, activity);
             return new RecordActivityTaskHeartbeatResponse { CancelRequested = activity.CancelRequested };
         });
 
-    public RespondActivityTaskCompletedResponse CompleteActivity(RespondActivityTaskCompletedRequest request) =>
-        WithStartedActivity(request.TaskToken, (run, activity) =>
+    public RespondActivityTaskCompletedResponse Complete(RespondActivityTaskCompletedRequest request) =>
+        WithStarted(request.TaskToken, (run, activity) =>
         {
-            var completed = NewEvent(EventType.ActivityTaskCompleted);
+            var completed = context.NewEvent(EventType.ActivityTaskCompleted);
             completed.ActivityTaskCompletedEventAttributes = new ActivityTaskCompletedEventAttributes
             {
                 Result = request.Result,
                 ScheduledEventId = activity.ScheduledEventId,
                 Identity = request.Identity ?? string.Empty,
             };
-            CloseActivity(run, activity, completed, started: true);
+            Close(run, activity, completed, started: true);
             return new RespondActivityTaskCompletedResponse();
         });
 
-    public RespondActivityTaskFailedResponse FailActivity(RespondActivityTaskFailedRequest request) =>
-        WithStartedActivity(request.TaskToken, (run, activity) =>
+    public RespondActivityTaskFailedResponse Fail(RespondActivityTaskFailedRequest request) =>
+        WithStarted(request.TaskToken, (run, activity) =>
         {
             if (request.LastHeartbeatDetails is { Payloads_.Count: > 0 })
             {
                 activity.HeartbeatDetails = request.LastHeartbeatDetails;
             }
             var failure = request.Failure ?? new Failure { Message = "activity failed" };
-            var (retry, delay, retryState) = DecideRetry(activity, failure);
+            var (retry, delay, retryState) = DecideActivityRetry(activity, failure, context.Now.UtcDateTime);
             if (retry)
             {
-                ScheduleActivityRetry(run, activity, failure, delay);
+                ScheduleRetry(run, activity, failure, delay);
                 return new RespondActivityTaskFailedResponse();
             }
-            var failed = NewEvent(EventType.ActivityTaskFailed);
+            var failed = context.NewEvent(EventType.ActivityTaskFailed);
             failed.ActivityTaskFailedEventAttributes = new ActivityTaskFailedEventAttributes
             {
                 Failure = failure,
@@ -286,19 +258,19 @@ internal sealed partial class WorkflowEngine
                 Identity = request.Identity ?? string.Empty,
                 RetryState = retryState,
             };
-            CloseActivity(run, activity, failed, started: true);
+            Close(run, activity, failed, started: true);
             return new RespondActivityTaskFailedResponse();
         });
 
-    public RespondActivityTaskCanceledResponse CancelActivity(RespondActivityTaskCanceledRequest request) =>
-        WithStartedActivity(request.TaskToken, (run, activity) =>
+    public RespondActivityTaskCanceledResponse Canceled(RespondActivityTaskCanceledRequest request) =>
+        WithStarted(request.TaskToken, (run, activity) =>
         {
             if (!activity.CancelRequested)
             {
                 // The SDK reports its own local timeouts this way; only a requested cancellation may close the activity.
-                throw GrpcErrors.InvalidArgument("unable to mark activity as canceled without activity being request canceled first");
+                throw new InvalidRequestException("unable to mark activity as canceled without activity being request canceled first");
             }
-            var canceled = NewEvent(EventType.ActivityTaskCanceled);
+            var canceled = context.NewEvent(EventType.ActivityTaskCanceled);
             canceled.ActivityTaskCanceledEventAttributes = new ActivityTaskCanceledEventAttributes
             {
                 Details = request.Details,
@@ -306,97 +278,31 @@ internal sealed partial class WorkflowEngine
                 ScheduledEventId = activity.ScheduledEventId,
                 Identity = request.Identity ?? string.Empty,
             };
-            CloseActivity(run, activity, canceled, started: true);
+            Close(run, activity, canceled, started: true);
             return new RespondActivityTaskCanceledResponse();
         });
 
-    /// <summary>Decides whether a failed attempt is retried, after how long, or why not.</summary>
-    private (bool Retry, TimeSpan Delay, RetryState State) DecideRetry(ActivityState activity, Failure failure)
-    {
-        var policy = activity.Attributes.RetryPolicy;
-        // The workflow asked the activity to stop: another attempt would only run work it gave up on.
-        if (activity.CancelRequested)
-        {
-            return (false, TimeSpan.Zero, RetryState.CancelRequested);
-        }
-        if (!IsRetryable(failure, policy))
-        {
-            return (false, TimeSpan.Zero, RetryState.NonRetryableFailure);
-        }
-        if (policy.MaximumAttempts > 0 && activity.Attempt >= policy.MaximumAttempts)
-        {
-            return (false, TimeSpan.Zero, RetryState.MaximumAttemptsReached);
-        }
-        var delay = failure.ApplicationFailureInfo?.NextRetryDelay is { } next && next.ToTimeSpan() > TimeSpan.Zero
-            ? next.ToTimeSpan()
-            : BackoffFor(policy, activity.Attempt);
-        if (activity.Expiration is { } expiration && Now.UtcDateTime + delay >= expiration)
-        {
-            return (false, TimeSpan.Zero, RetryState.Timeout);
-        }
-        return (true, delay, RetryState.InProgress);
-    }
-
-    internal static TimeSpan BackoffFor(RetryPolicy policy, int attempt)
-    {
-        var initial = policy.InitialInterval.ToTimeSpan();
-        var maximum = policy.MaximumInterval?.ToTimeSpan() ?? TimeSpan.Zero;
-        var delayMs = initial.TotalMilliseconds * Math.Pow(policy.BackoffCoefficient, attempt - 1);
-        var delay = double.IsFinite(delayMs) && delayMs < TimeSpan.MaxValue.TotalMilliseconds / 2 ? TimeSpan.FromMilliseconds(delayMs) : TimeSpan.MaxValue / 2;
-        return maximum > TimeSpan.Zero && delay > maximum ? maximum : delay;
-    }
-
-    private static bool IsRetryable(Failure failure, RetryPolicy policy)
-    {
-        if (failure.ApplicationFailureInfo is { } application)
-        {
-            if (application.NonRetryable)
-            {
-                return false;
-            }
-            foreach (var type in policy.NonRetryableErrorTypes)
-            {
-                if (type == application.Type)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-        if (failure.TimeoutFailureInfo is { } timeout)
-        {
-            var name = timeout.TimeoutType switch
-            {
-                TimeoutType.StartToClose => "TemporalTimeout:StartToClose",
-                TimeoutType.Heartbeat => "TemporalTimeout:Heartbeat",
-                _ => null,
-            };
-            return name is not null && !policy.NonRetryableErrorTypes.Contains(name);
-        }
-        return failure.CanceledFailureInfo is null && failure.TerminatedFailureInfo is null;
-    }
-
     /// <summary>A retried attempt writes nothing to history: the next attempt is queued after the backoff.</summary>
-    private void ScheduleActivityRetry(WorkflowRun run, ActivityState activity, Failure failure, TimeSpan delay)
+    private void ScheduleRetry(WorkflowRun run, ActivityState activity, Failure failure, TimeSpan delay)
     {
         activity.CancelAttemptTimers();
         activity.LastFailure = failure;
         activity.Phase = ActivityPhase.BackingOff;
         activity.Attempt++;
         var attempt = activity.Attempt;
-        activity.AttemptTimers.Add(StartTimer(delay, () => WithLockedRun(run, r =>
+        activity.AttemptTimers.Add(context.StartTimer(delay, () => registry.WithLockedRun(run, r =>
         {
             if (r.IsOpen && r.Activities.TryGetValue(activity.ScheduledEventId, out var current) && ReferenceEquals(current, activity) &&
                 activity.Phase == ActivityPhase.BackingOff && activity.Attempt == attempt)
             {
                 activity.AttemptTimers.Clear();
                 var scheduleToStart = NonNegative(activity.Attributes.ScheduleToStartTimeout);
-                QueueActivityAttempt(r, activity, scheduleToStart < NonNegative(activity.Attributes.ScheduleToCloseTimeout) ? scheduleToStart : TimeSpan.Zero);
+                QueueAttempt(r, activity, scheduleToStart < NonNegative(activity.Attributes.ScheduleToCloseTimeout) ? scheduleToStart : TimeSpan.Zero);
             }
         })));
     }
 
-    private void TimeOutActivity(WorkflowRun run, long scheduledEventId, int attempt, TimeoutType timeoutType, bool anyPhase)
+    private void TimeOut(WorkflowRun run, long scheduledEventId, int attempt, TimeoutType timeoutType, bool anyPhase)
     {
         if (!run.IsOpen || !run.Activities.TryGetValue(scheduledEventId, out var activity) || (!anyPhase && activity.Attempt != attempt))
         {
@@ -410,17 +316,17 @@ internal sealed partial class WorkflowEngine
         // An attempt timeout due at (or just before) the overall deadline is that deadline: timers fire on the thread
         // pool in either order, a little early against the wall clock, and the outcome must not depend on which runs first.
         if (timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat && activity.Expiration is { } expiration &&
-            Now.UtcDateTime + TimerSlack >= expiration)
+            context.Now.UtcDateTime + TimerSlack >= expiration)
         {
             timeoutType = TimeoutType.ScheduleToClose;
         }
         var failure = TimeoutFailure(timeoutType, activity);
         if (timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat)
         {
-            var (retry, delay, retryState) = DecideRetry(activity, failure);
+            var (retry, delay, retryState) = DecideActivityRetry(activity, failure, context.Now.UtcDateTime);
             if (retry)
             {
-                ScheduleActivityRetry(run, activity, failure, delay);
+                ScheduleRetry(run, activity, failure, delay);
                 return;
             }
             if (retryState == RetryState.Timeout)
@@ -430,11 +336,11 @@ internal sealed partial class WorkflowEngine
                 closing.Cause = failure;
                 failure = closing;
             }
-            WriteActivityTimeout(run, activity, failure, retryState, started: true);
+            WriteTimeout(run, activity, failure, retryState, started: true);
             return;
         }
-        // Schedule-to-start/close timeouts are never retried; a pending cancel request takes precedence, as in DecideRetry.
-        WriteActivityTimeout(run, activity, failure, activity.CancelRequested ? RetryState.CancelRequested : RetryState.NonRetryableFailure,
+        // Schedule-to-start/close timeouts are never retried; a pending cancel request takes precedence, as in DecideActivityRetry.
+        WriteTimeout(run, activity, failure, activity.CancelRequested ? RetryState.CancelRequested : RetryState.NonRetryableFailure,
             started: activity.Phase == ActivityPhase.Started);
     }
 
@@ -455,30 +361,30 @@ internal sealed partial class WorkflowEngine
         _ => "Unspecified",
     };
 
-    private void WriteActivityTimeout(WorkflowRun run, ActivityState activity, Failure failure, RetryState retryState, bool started)
+    private void WriteTimeout(WorkflowRun run, ActivityState activity, Failure failure, RetryState retryState, bool started)
     {
-        var timedOut = NewEvent(EventType.ActivityTaskTimedOut);
+        var timedOut = context.NewEvent(EventType.ActivityTaskTimedOut);
         timedOut.ActivityTaskTimedOutEventAttributes = new ActivityTaskTimedOutEventAttributes
         {
             Failure = failure,
             ScheduledEventId = activity.ScheduledEventId,
             RetryState = retryState,
         };
-        CloseActivity(run, activity, timedOut, started);
+        Close(run, activity, timedOut, started);
     }
 
     /// <summary>
     /// Writes the activity's Started event (lazily, with the final attempt and its last failure) and its
     /// close event, and forgets the activity.
     /// </summary>
-    private void CloseActivity(WorkflowRun run, ActivityState activity, HistoryEvent closeEvent, bool started)
+    private void Close(WorkflowRun run, ActivityState activity, HistoryEvent closeEvent, bool started)
     {
         activity.CancelAttemptTimers();
         activity.ScheduleToCloseTimer?.Dispose();
         run.Activities.Remove(activity.ScheduledEventId);
         if (started)
         {
-            var startedEvent = NewEvent(EventType.ActivityTaskStarted);
+            var startedEvent = context.NewEvent(EventType.ActivityTaskStarted);
             startedEvent.EventTime = Timestamp.FromDateTime(activity.StartedTime);
             startedEvent.ActivityTaskStartedEventAttributes = new ActivityTaskStartedEventAttributes
             {
@@ -488,51 +394,20 @@ internal sealed partial class WorkflowEngine
                 Attempt = activity.Attempt,
                 LastFailure = activity.LastFailure,
             };
-            AddExternalEvent(run, startedEvent, schedulesWorkflowTask: false);
+            workflowTasks.AddExternalEvent(run, startedEvent, schedulesWorkflowTask: false);
             // The close event names its Started event; buffered events get their ids only when flushed.
-            SetActivityStartedEventId(closeEvent, startedEvent.EventId == 0 ? PendingStartedEventId : startedEvent.EventId);
+            ActivityEvents.SetStartedEventId(closeEvent, startedEvent.EventId == 0 ? ActivityEvents.PendingStartedEventId : startedEvent.EventId);
         }
-        AddExternalEvent(run, closeEvent);
+        workflowTasks.AddExternalEvent(run, closeEvent);
     }
-
-    /// <summary>Placeholder for "the Started event just before me", resolved when the buffer is flushed.</summary>
-    private const long PendingStartedEventId = -1;
-
-    private static void SetActivityStartedEventId(HistoryEvent closeEvent, long startedEventId)
-    {
-        switch (closeEvent.EventType)
-        {
-            case EventType.ActivityTaskCompleted:
-                closeEvent.ActivityTaskCompletedEventAttributes.StartedEventId = startedEventId;
-                break;
-            case EventType.ActivityTaskFailed:
-                closeEvent.ActivityTaskFailedEventAttributes.StartedEventId = startedEventId;
-                break;
-            case EventType.ActivityTaskTimedOut:
-                closeEvent.ActivityTaskTimedOutEventAttributes.StartedEventId = startedEventId;
-                break;
-            case EventType.ActivityTaskCanceled:
-                closeEvent.ActivityTaskCanceledEventAttributes.StartedEventId = startedEventId;
-                break;
-        }
-    }
-
-    private static bool HasPendingStartedEventId(HistoryEvent historyEvent) => historyEvent.EventType switch
-    {
-        EventType.ActivityTaskCompleted => historyEvent.ActivityTaskCompletedEventAttributes.StartedEventId == PendingStartedEventId,
-        EventType.ActivityTaskFailed => historyEvent.ActivityTaskFailedEventAttributes.StartedEventId == PendingStartedEventId,
-        EventType.ActivityTaskTimedOut => historyEvent.ActivityTaskTimedOutEventAttributes.StartedEventId == PendingStartedEventId,
-        EventType.ActivityTaskCanceled => historyEvent.ActivityTaskCanceledEventAttributes.StartedEventId == PendingStartedEventId,
-        _ => false,
-    };
 
     /// <summary>
     /// RequestCancelActivityTask: records the request; an activity that has not started is cancelled at
     /// once (the returned event follows the command batch), a started one learns of it on its next heartbeat.
     /// </summary>
-    private HistoryEvent? RequestCancelActivity(WorkflowRun run, long scheduledEventId, long completedEventId)
+    public HistoryEvent? RequestCancel(WorkflowRun run, long scheduledEventId, long completedEventId)
     {
-        var requested = NewEvent(EventType.ActivityTaskCancelRequested);
+        var requested = context.NewEvent(EventType.ActivityTaskCancelRequested);
         requested.ActivityTaskCancelRequestedEventAttributes = new ActivityTaskCancelRequestedEventAttributes
         {
             ScheduledEventId = scheduledEventId,
@@ -553,7 +428,7 @@ internal sealed partial class WorkflowEngine
         activity.CancelAttemptTimers();
         activity.ScheduleToCloseTimer?.Dispose();
         run.Activities.Remove(scheduledEventId);
-        var canceled = NewEvent(EventType.ActivityTaskCanceled);
+        var canceled = context.NewEvent(EventType.ActivityTaskCanceled);
         canceled.ActivityTaskCanceledEventAttributes = new ActivityTaskCanceledEventAttributes
         {
             ScheduledEventId = scheduledEventId,
@@ -562,11 +437,22 @@ internal sealed partial class WorkflowEngine
         return canceled;
     }
 
-    private sealed class ActivityTaskDispatch(WorkflowEngine engine, WorkflowRun run, long scheduledEventId, int attempt, DispatchKey key)
+    /// <summary>A closing run's activities stop: their timers never fire and late completions find nothing.</summary>
+    public static void StopAll(WorkflowRun run)
+    {
+        foreach (var activity in run.Activities.Values)
+        {
+            activity.CancelAttemptTimers();
+            activity.ScheduleToCloseTimer?.Dispose();
+        }
+        run.Activities.Clear();
+    }
+
+    private sealed class ActivityTaskDispatch(ActivityDispatcher dispatcher, WorkflowRun run, long scheduledEventId, int attempt, DispatchKey key)
         : IDispatchable<PollActivityTaskQueueResponse>
     {
         public DispatchKey Key { get; } = key;
 
-        public PollActivityTaskQueueResponse? TryStart(string identity) => engine.TryStartActivity(run, scheduledEventId, attempt, identity);
+        public PollActivityTaskQueueResponse? TryStart(string identity) => dispatcher.TryStart(run, scheduledEventId, attempt, identity);
     }
 }

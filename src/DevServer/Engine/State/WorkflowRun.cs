@@ -2,19 +2,9 @@ using AgentOrchestrator.DevServer.Visibility;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
-using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
-using Temporalio.Api.Query.V1;
-using Temporalio.Api.Update.V1;
 
-namespace AgentOrchestrator.DevServer.Engine;
-
-internal enum WorkflowTaskState
-{
-    None,
-    Scheduled,
-    Started,
-}
+namespace AgentOrchestrator.DevServer.Engine.State;
 
 /// <summary>
 /// The mutable state of one workflow run. Every member is guarded by the owning
@@ -139,135 +129,32 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
         return historyEvent;
     }
 
-    public HistoryEvent? CloseEvent => !IsOpen && History.Count > 0 ? History[^1] : null;
-
-    public static Timestamp Now(DateTimeOffset now) => Timestamp.FromDateTimeOffset(now);
-}
-
-internal enum ActivityPhase
-{
-    Queued,
-    BackingOff,
-    Started,
-}
-
-internal sealed class ActivityState
-{
-    public required long ScheduledEventId { get; init; }
-
-    public required ActivityTaskScheduledEventAttributes Attributes { get; init; }
-
-    public required DateTime FirstScheduledTime { get; init; }
-
-    public required string TaskQueue { get; init; }
-
-    public int Attempt { get; set; } = 1;
-
-    public ActivityPhase Phase { get; set; }
-
-    public DateTime CurrentAttemptScheduledTime { get; set; }
-
-    public DateTime StartedTime { get; set; }
-
-    public string? StartedIdentity { get; set; }
-
-    public string StartedRequestId { get; set; } = string.Empty;
-
-    public Payloads? HeartbeatDetails { get; set; }
-
-    public Failure? LastFailure { get; set; }
-
-    public bool CancelRequested { get; set; }
-
-    public long CancelRequestedEventId { get; set; }
-
-    /// <summary>Timers of the current attempt (start-to-close, heartbeat, schedule-to-start, retry backoff).</summary>
-    public List<ITimer> AttemptTimers { get; } = [];
-
-    public ITimer? ScheduleToCloseTimer { get; set; }
-
-    public DateTime? Expiration { get; init; }
-
-    public void CancelAttemptTimers()
+    /// <summary>Applies upserted search attributes; .NET unsets one by sending a binary/null payload.</summary>
+    public void MergeSearchAttributes(SearchAttributes searchAttributes)
     {
-        foreach (var timer in AttemptTimers)
+        foreach (var (key, value) in searchAttributes.IndexedFields)
         {
-            timer.Dispose();
+            if (value.Metadata.TryGetValue("encoding", out var encoding) && encoding.ToStringUtf8() == "binary/null")
+            {
+                SearchAttributeValues.Remove(key);
+            }
+            else
+            {
+                SearchAttributeValues[key] = value;
+            }
         }
-        AttemptTimers.Clear();
     }
-}
 
-internal sealed class UserTimer
-{
-    public required string TimerId { get; init; }
-
-    public required long StartedEventId { get; init; }
-
-    public required ITimer Timer { get; init; }
-}
-
-internal sealed class ChildState
-{
-    public required long InitiatedEventId { get; init; }
-
-    public required string Namespace { get; init; }
-
-    public required string WorkflowId { get; init; }
-
-    public required string WorkflowType { get; init; }
-
-    public required ParentClosePolicy ParentClosePolicy { get; init; }
-
-    /// <summary>The parent's ChildWorkflowExecutionStarted event (its id is known once it leaves the buffer).</summary>
-    public HistoryEvent? StartedEvent { get; set; }
-
-    public string? RunId { get; set; }
-
-    /// <summary>A close that raced ahead of the Started event; written right after it.</summary>
-    public HistoryEvent? PendingClose { get; set; }
-}
-
-internal enum UpdatePhase
-{
-    Admitted,
-    Delivered,
-    Accepted,
-    Completed,
-}
-
-internal sealed class UpdateState
-{
-    public required string UpdateId { get; init; }
-
-    public required Request Request { get; init; }
-
-    public UpdatePhase Phase { get; set; }
-
-    public long AcceptedEventId { get; set; }
-
-    public Outcome? Outcome { get; set; }
-
-    /// <summary>An error for waiters when the update ends without an outcome (run closed, continued).</summary>
-    public global::Grpc.Core.RpcException? Aborted { get; set; }
-
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Task Changed => _changed.Task;
-
-    public void NotifyChanged()
+    /// <summary>The run's search attributes now (a retry or continue-as-new carries them over).</summary>
+    public SearchAttributes CurrentSearchAttributes()
     {
-        var previous = _changed;
-        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        previous.TrySetResult();
+        var searchAttributes = new SearchAttributes();
+        foreach (var (key, value) in SearchAttributeValues)
+        {
+            searchAttributes.IndexedFields[key] = value;
+        }
+        return searchAttributes;
     }
-}
 
-internal sealed class PendingQuery
-{
-    public required string QueryId { get; init; }
-
-    public required WorkflowQuery Query { get; init; }
-
-    public TaskCompletionSource<WorkflowQueryResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public HistoryEvent? CloseEvent => !IsOpen && History.Count > 0 ? History[^1] : null;
 }

@@ -1,93 +1,19 @@
-using System.Globalization;
-using AgentOrchestrator.DevServer.Grpc;
+using AgentOrchestrator.DevServer.Engine.State;
 using AgentOrchestrator.DevServer.Visibility;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
-using Temporalio.Api.History.V1;
 using Temporalio.Api.Workflow.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
-internal sealed partial class WorkflowEngine
+/// <summary>Describe, list and count: each run's visibility record read under its own lock.</summary>
+internal sealed class VisibilityReader(EngineContext context, ExecutionRegistry registry)
 {
-    /// <summary>
-    /// History pages. With wait_new_event the call is a long poll: it returns when there is something new
-    /// (or, for the close-event filter, when the run closes), else empty with a token to poll again.
-    /// </summary>
-    public async Task<GetWorkflowExecutionHistoryResponse> GetHistoryAsync(GetWorkflowExecutionHistoryRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
-    {
-        var closeOnly = request.HistoryEventFilterType == HistoryEventFilterType.CloseEvent;
-        var from = ParsePageToken(request.NextPageToken);
-        var pageSize = request.MaximumPageSize > 0 ? request.MaximumPageSize : Options.DefaultPageSize;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(maxWait);
-        GetWorkflowExecutionHistoryResponse? Page(WorkflowRun run)
-        {
-            if (closeOnly)
-            {
-                if (run.CloseEvent is { } close)
-                {
-                    return new GetWorkflowExecutionHistoryResponse { History = new History { Events = { close } } };
-                }
-                return request.WaitNewEvent ? null : new GetWorkflowExecutionHistoryResponse { History = new History() };
-            }
-            var start = Math.Max(from, 1);
-            if (request.WaitNewEvent && run.IsOpen && start > run.History.Count)
-            {
-                return null;
-            }
-            var page = new GetWorkflowExecutionHistoryResponse { History = new History() };
-            var end = Math.Min(run.History.Count, start - 1 + pageSize);
-            for (var i = start - 1; i < end; i++)
-            {
-                page.History.Events.Add(run.History[i]);
-            }
-            if (end < run.History.Count || (request.WaitNewEvent && run.IsOpen))
-            {
-                page.NextPageToken = PageToken(end + 1);
-            }
-            return page;
-        }
-
-        while (true)
-        {
-            // The page and the change signal come from one look under the lock: an event written in between
-            // would otherwise be missed until the next one (or the end of the hold).
-            var (response, changed) = WithRun(request.Namespace, request.Execution, run => (Page(run), run.HistoryChanged));
-            if (response is not null)
-            {
-                return response;
-            }
-            try
-            {
-                await changed.WaitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Still open: an empty page with a token tells the client to ask again.
-                return new GetWorkflowExecutionHistoryResponse { History = new History(), NextPageToken = PageToken(from <= 0 ? 1 : from) };
-            }
-        }
-    }
-
-    private static ByteString PageToken(long next) => ByteString.CopyFromUtf8(next.ToString(CultureInfo.InvariantCulture));
-
-    private static int ParsePageToken(ByteString token)
-    {
-        if (token.IsEmpty)
-        {
-            return 1;
-        }
-        return int.TryParse(token.ToStringUtf8(), NumberStyles.None, CultureInfo.InvariantCulture, out var next) && next > 0
-            ? next
-            : throw GrpcErrors.InvalidArgument("invalid next page token");
-    }
-
     public DescribeWorkflowExecutionResponse Describe(DescribeWorkflowExecutionRequest request) =>
-        WithRun(request.Namespace, request.Execution, run =>
+        registry.ReadRun(request.Namespace, request.Execution, run =>
         {
             var response = new DescribeWorkflowExecutionResponse
             {
@@ -178,7 +104,7 @@ internal sealed partial class WorkflowEngine
     private List<WorkflowExecutionInfo> MatchingExecutions(string ns, VisibilityQuery query)
     {
         var matches = new List<(WorkflowRun Run, WorkflowExecutionInfo Info)>();
-        foreach (var chain in GetNamespace(ns).Chains.Values)
+        foreach (var chain in registry.GetNamespace(ns).Chains.Values)
         {
             lock (chain)
             {
@@ -195,23 +121,11 @@ internal sealed partial class WorkflowEngine
         return matches.ConvertAll(m => m.Info);
     }
 
-    private static VisibilityQuery ParseQuery(string? query)
-    {
-        try
-        {
-            return VisibilityQuery.Parse(query);
-        }
-        catch (VisibilityQueryException error)
-        {
-            throw GrpcErrors.InvalidArgument(error.Message);
-        }
-    }
-
     public ListWorkflowExecutionsResponse List(ListWorkflowExecutionsRequest request)
     {
-        var executions = MatchingExecutions(request.Namespace, ParseQuery(request.Query));
-        var offset = request.NextPageToken.IsEmpty ? 0 : ParsePageToken(request.NextPageToken) - 1;
-        var pageSize = request.PageSize > 0 ? request.PageSize : Options.DefaultPageSize;
+        var executions = MatchingExecutions(request.Namespace, VisibilityQuery.Parse(request.Query));
+        var offset = request.NextPageToken.IsEmpty ? 0 : PageTokens.Parse(request.NextPageToken) - 1;
+        var pageSize = request.PageSize > 0 ? request.PageSize : context.Options.DefaultPageSize;
         var response = new ListWorkflowExecutionsResponse();
         var end = Math.Min(executions.Count, offset + pageSize);
         for (var i = offset; i < end; i++)
@@ -220,14 +134,14 @@ internal sealed partial class WorkflowEngine
         }
         if (end < executions.Count)
         {
-            response.NextPageToken = PageToken(end + 1);
+            response.NextPageToken = PageTokens.For(end + 1);
         }
         return response;
     }
 
     public CountWorkflowExecutionsResponse Count(CountWorkflowExecutionsRequest request)
     {
-        var query = ParseQuery(request.Query);
+        var query = VisibilityQuery.Parse(request.Query);
         var executions = MatchingExecutions(request.Namespace, query);
         var response = new CountWorkflowExecutionsResponse { Count = executions.Count };
         if (query.GroupBy.Count > 0)

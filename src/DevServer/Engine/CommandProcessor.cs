@@ -1,26 +1,63 @@
-using AgentOrchestrator.DevServer.Grpc;
+using AgentOrchestrator.DevServer.Engine.Errors;
+using AgentOrchestrator.DevServer.Engine.State;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Command.V1;
-using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
 using Temporalio.Api.Protocol.V1;
-using Temporalio.Api.Update.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
-internal sealed partial class WorkflowEngine
+/// <summary>
+/// Applies a RespondWorkflowTaskCompleted: validates the commands (a bad one fails the task), writes
+/// WorkflowTaskCompleted and one event per command in order, hands each command to the part that owns it, then
+/// writes side effects and buffered events and schedules the next workflow task if one is due.
+/// </summary>
+internal sealed class CommandProcessor(
+    EngineContext context,
+    ExecutionRegistry registry,
+    WorkflowTaskDispatcher workflowTasks,
+    ActivityDispatcher activities,
+    UserTimers timers,
+    RunLifecycle lifecycle,
+    ChildWorkflows children,
+    ExternalWorkflowRequests externalRequests,
+    UpdateCoordinator updates,
+    QueryDispatcher queries)
 {
-    /// <summary>
-    /// Applies one RespondWorkflowTaskCompleted: WorkflowTaskCompleted, then one event per command in
-    /// command order, then side effects and buffered events, then the next workflow task if one is due.
-    /// </summary>
-    private sealed class WorkflowTaskCompletion(WorkflowEngine engine, WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
+    // Read by each Completion (a primary constructor's parameters are not members a nested type can reach).
+    private readonly EngineContext _context = context;
+    private readonly WorkflowTaskDispatcher _workflowTasks = workflowTasks;
+    private readonly ActivityDispatcher _activities = activities;
+    private readonly UserTimers _timers = timers;
+    private readonly RunLifecycle _lifecycle = lifecycle;
+    private readonly ChildWorkflows _children = children;
+    private readonly ExternalWorkflowRequests _externalRequests = externalRequests;
+    private readonly UpdateCoordinator _updates = updates;
+    private readonly QueryDispatcher _queries = queries;
+
+    public RespondWorkflowTaskCompletedResponse CompleteWorkflowTask(RespondWorkflowTaskCompletedRequest request)
+    {
+        var token = TaskToken.Parse(request.TaskToken, TaskToken.WorkflowTask);
+        return registry.WithTaskRun(token, run =>
+        {
+            WorkflowTaskDispatcher.EnsureCurrent(run, token);
+            new Completion(this, run, request).Apply();
+            return new RespondWorkflowTaskCompletedResponse();
+        });
+    }
+
+    public static bool IsClosingCommand(CommandType type) => type is CommandType.CompleteWorkflowExecution
+        or CommandType.FailWorkflowExecution or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution;
+
+    /// <summary>One completion being applied, under the run's lock.</summary>
+    private sealed class Completion(CommandProcessor processor, WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
     {
         private readonly Dictionary<string, Message> _messages = IndexMessages(request);
         private readonly List<HistoryEvent> _sideEffects = [];
+        private readonly EngineContext _context = processor._context;
         private long _completedEventId;
         private bool _closed;
 
@@ -39,7 +76,7 @@ internal sealed partial class WorkflowEngine
             Validate();
             if (HasUnhandledEvents())
             {
-                var failed = engine.NewEvent(EventType.WorkflowTaskFailed);
+                var failed = _context.NewEvent(EventType.WorkflowTaskFailed);
                 failed.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
                 {
                     ScheduledEventId = run.WftScheduledEventId,
@@ -47,12 +84,12 @@ internal sealed partial class WorkflowEngine
                     Cause = WorkflowTaskFailedCause.UnhandledCommand,
                     Identity = request.Identity ?? string.Empty,
                 };
-                engine.EndWorkflowTaskUnsuccessfully(run, failed, nextAttempt: 1);
-                throw GrpcErrors.InvalidArgument("UnhandledCommand");
+                processor._workflowTasks.EndUnsuccessfully(run, failed, nextAttempt: 1);
+                throw new InvalidRequestException("UnhandledCommand");
             }
 
             run.WftTimeoutTimer?.Dispose();
-            var completed = engine.NewEvent(EventType.WorkflowTaskCompleted);
+            var completed = _context.NewEvent(EventType.WorkflowTaskCompleted);
             completed.WorkflowTaskCompletedEventAttributes = new WorkflowTaskCompletedEventAttributes
             {
                 ScheduledEventId = run.WftScheduledEventId,
@@ -67,7 +104,7 @@ internal sealed partial class WorkflowEngine
             run.Append(completed);
             _completedEventId = completed.EventId;
             run.PreviousStartedEventId = run.WftStartedEventId;
-            if (engine.Options.StickyDispatch && request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky)
+            if (_context.Options.StickyDispatch && request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky)
             {
                 run.StickyQueue = sticky;
                 var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
@@ -90,34 +127,29 @@ internal sealed partial class WorkflowEngine
             }
             if (_closed)
             {
-                AnswerQueries();
+                processor._queries.AnswerInFlight(run, request);
                 return;
             }
-            ApplyUnreferencedMessages();
+            UpdateCoordinator.ApplyRejections(run, request);
             foreach (var sideEffect in _sideEffects)
             {
                 run.Append(sideEffect);
             }
             var needsTask = _sideEffects.Count > 0;
-            needsTask |= FlushBuffer(run);
+            needsTask |= WorkflowTaskDispatcher.FlushBuffer(run);
             needsTask |= request.ForceCreateNewWorkflowTask;
             foreach (var update in run.Updates.Values)
             {
                 needsTask |= update.Phase == UpdatePhase.Admitted;
             }
-            AnswerQueries();
+            processor._queries.AnswerInFlight(run, request);
             if (needsTask)
             {
-                engine.ScheduleWorkflowTask(run);
+                processor._workflowTasks.Schedule(run);
             }
             else
             {
-                // Queries that arrived during the task and have no task to ride on go out as query tasks.
-                foreach (var query in run.QueriesForNextTask)
-                {
-                    engine.DispatchLegacyQuery(run, query);
-                }
-                run.QueriesForNextTask.Clear();
+                processor._queries.DispatchWaiting(run);
             }
             run.NotifyHistoryChanged();
         }
@@ -180,7 +212,7 @@ internal sealed partial class WorkflowEngine
         /// <summary>A timer can be cancelled while pending, after firing during this task, or when started earlier in this batch.</summary>
         private bool IsKnownTimer(string timerId)
         {
-            if (run.Timers.ContainsKey(timerId) || run.Buffer.Exists(e => e.EventType == EventType.TimerFired && e.TimerFiredEventAttributes.TimerId == timerId))
+            if (UserTimers.IsPendingOrBuffered(run, timerId))
             {
                 return true;
             }
@@ -202,7 +234,7 @@ internal sealed partial class WorkflowEngine
 
         private void Reject(WorkflowTaskFailedCause cause, string message)
         {
-            var failed = engine.NewEvent(EventType.WorkflowTaskFailed);
+            var failed = _context.NewEvent(EventType.WorkflowTaskFailed);
             failed.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
             {
                 ScheduledEventId = run.WftScheduledEventId,
@@ -211,8 +243,8 @@ internal sealed partial class WorkflowEngine
                 Failure = new Failure { Message = message },
                 Identity = request.Identity ?? string.Empty,
             };
-            engine.EndWorkflowTaskUnsuccessfully(run, failed, nextAttempt: run.WftAttempt + 1);
-            throw GrpcErrors.InvalidArgument(message);
+            processor._workflowTasks.EndUnsuccessfully(run, failed, nextAttempt: run.WftAttempt + 1);
+            throw new InvalidRequestException(message);
         }
 
         /// <summary>
@@ -254,24 +286,24 @@ internal sealed partial class WorkflowEngine
             switch (command.CommandType)
             {
                 case CommandType.ScheduleActivityTask:
-                    engine.ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, _completedEventId, command.UserMetadata);
+                    processor._activities.Schedule(run, command.ScheduleActivityTaskCommandAttributes, _completedEventId, command.UserMetadata);
                     break;
                 case CommandType.RequestCancelActivityTask:
-                    var cancelled = engine.RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, _completedEventId);
+                    var cancelled = processor._activities.RequestCancel(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, _completedEventId);
                     if (cancelled is not null)
                     {
                         _sideEffects.Add(cancelled);
                     }
                     break;
                 case CommandType.StartTimer:
-                    engine.StartUserTimer(run, command.StartTimerCommandAttributes, _completedEventId);
+                    processor._timers.Start(run, command.StartTimerCommandAttributes, _completedEventId);
                     break;
                 case CommandType.CancelTimer:
-                    engine.CancelUserTimer(run, command.CancelTimerCommandAttributes.TimerId, _completedEventId, request.Identity);
+                    processor._timers.Cancel(run, command.CancelTimerCommandAttributes.TimerId, _completedEventId, request.Identity);
                     break;
                 case CommandType.RecordMarker:
                     var marker = command.RecordMarkerCommandAttributes;
-                    var markerEvent = engine.NewEvent(EventType.MarkerRecorded);
+                    var markerEvent = _context.NewEvent(EventType.MarkerRecorded);
                     markerEvent.MarkerRecordedEventAttributes = new MarkerRecordedEventAttributes
                     {
                         MarkerName = marker.MarkerName,
@@ -284,7 +316,7 @@ internal sealed partial class WorkflowEngine
                     break;
                 case CommandType.UpsertWorkflowSearchAttributes:
                     var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes;
-                    var upsertEvent = engine.NewEvent(EventType.UpsertWorkflowSearchAttributes);
+                    var upsertEvent = _context.NewEvent(EventType.UpsertWorkflowSearchAttributes);
                     upsertEvent.UpsertWorkflowSearchAttributesEventAttributes = new UpsertWorkflowSearchAttributesEventAttributes
                     {
                         SearchAttributes = upsert.SearchAttributes,
@@ -293,12 +325,12 @@ internal sealed partial class WorkflowEngine
                     run.Append(upsertEvent);
                     if (upsert.SearchAttributes is not null)
                     {
-                        MergeSearchAttributes(run, upsert.SearchAttributes);
+                        run.MergeSearchAttributes(upsert.SearchAttributes);
                     }
                     break;
                 case CommandType.ModifyWorkflowProperties:
                     var modify = command.ModifyWorkflowPropertiesCommandAttributes;
-                    var modifyEvent = engine.NewEvent(EventType.WorkflowPropertiesModified);
+                    var modifyEvent = _context.NewEvent(EventType.WorkflowPropertiesModified);
                     modifyEvent.WorkflowPropertiesModifiedEventAttributes = new WorkflowPropertiesModifiedEventAttributes
                     {
                         UpsertedMemo = modify.UpsertedMemo,
@@ -314,140 +346,48 @@ internal sealed partial class WorkflowEngine
                     }
                     break;
                 case CommandType.StartChildWorkflowExecution:
-                    engine.InitiateChild(run, command.StartChildWorkflowExecutionCommandAttributes, _completedEventId);
+                    processor._children.Initiate(run, command.StartChildWorkflowExecutionCommandAttributes, _completedEventId);
                     break;
                 case CommandType.SignalExternalWorkflowExecution:
-                    engine.InitiateExternalSignal(run, command.SignalExternalWorkflowExecutionCommandAttributes, _completedEventId);
+                    processor._externalRequests.Signal(run, command.SignalExternalWorkflowExecutionCommandAttributes, _completedEventId);
                     break;
                 case CommandType.RequestCancelExternalWorkflowExecution:
-                    engine.InitiateExternalCancel(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes, _completedEventId);
+                    processor._externalRequests.Cancel(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes, _completedEventId);
                     break;
                 case CommandType.ProtocolMessage:
-                    ApplyProtocolMessage(_messages[command.ProtocolMessageCommandAttributes.MessageId]);
+                    processor._updates.ApplyMessage(run, _messages[command.ProtocolMessageCommandAttributes.MessageId]);
                     break;
                 case CommandType.CompleteWorkflowExecution:
-                    var completedEvent = engine.NewEvent(EventType.WorkflowExecutionCompleted);
+                    var completedEvent = _context.NewEvent(EventType.WorkflowExecutionCompleted);
                     completedEvent.WorkflowExecutionCompletedEventAttributes = new WorkflowExecutionCompletedEventAttributes
                     {
                         Result = command.CompleteWorkflowExecutionCommandAttributes.Result,
                         WorkflowTaskCompletedEventId = _completedEventId,
                     };
-                    engine.CloseRun(run, WorkflowExecutionStatus.Completed, completedEvent, chainContinues: false);
+                    processor._lifecycle.Complete(run, completedEvent);
                     _closed = true;
                     break;
                 case CommandType.FailWorkflowExecution:
-                    engine.FailWorkflow(run, command.FailWorkflowExecutionCommandAttributes.Failure, _completedEventId);
+                    processor._lifecycle.Fail(run, command.FailWorkflowExecutionCommandAttributes.Failure, _completedEventId);
                     _closed = true;
                     break;
                 case CommandType.CancelWorkflowExecution:
-                    var canceledEvent = engine.NewEvent(EventType.WorkflowExecutionCanceled);
+                    var canceledEvent = _context.NewEvent(EventType.WorkflowExecutionCanceled);
                     canceledEvent.WorkflowExecutionCanceledEventAttributes = new WorkflowExecutionCanceledEventAttributes
                     {
                         Details = command.CancelWorkflowExecutionCommandAttributes.Details,
                         WorkflowTaskCompletedEventId = _completedEventId,
                     };
-                    engine.CloseRun(run, WorkflowExecutionStatus.Canceled, canceledEvent, chainContinues: false);
+                    processor._lifecycle.Complete(run, canceledEvent);
                     _closed = true;
                     break;
                 case CommandType.ContinueAsNewWorkflowExecution:
-                    engine.ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, _completedEventId);
+                    processor._lifecycle.ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, _completedEventId);
                     _closed = true;
                     break;
                 default:
-                    throw GrpcErrors.InvalidArgument($"command {command.CommandType} is not supported by the dev server");
+                    throw new InvalidRequestException($"command {command.CommandType} is not supported by the dev server");
             }
-        }
-
-        private void ApplyProtocolMessage(Message message)
-        {
-            if (!run.Updates.TryGetValue(message.ProtocolInstanceId, out var update))
-            {
-                return;
-            }
-            if (message.Body.Is(Acceptance.Descriptor))
-            {
-                var acceptance = message.Body.Unpack<Acceptance>();
-                var accepted = engine.NewEvent(EventType.WorkflowExecutionUpdateAccepted);
-                accepted.WorkflowExecutionUpdateAcceptedEventAttributes = new WorkflowExecutionUpdateAcceptedEventAttributes
-                {
-                    ProtocolInstanceId = update.UpdateId,
-                    AcceptedRequestMessageId = acceptance.AcceptedRequestMessageId,
-                    AcceptedRequestSequencingEventId = acceptance.AcceptedRequestSequencingEventId,
-                    AcceptedRequest = acceptance.AcceptedRequest ?? update.Request,
-                };
-                run.Append(accepted);
-                update.AcceptedEventId = accepted.EventId;
-                update.Phase = UpdatePhase.Accepted;
-                update.NotifyChanged();
-            }
-            else if (message.Body.Is(Response.Descriptor))
-            {
-                var response = message.Body.Unpack<Response>();
-                var completedEvent = engine.NewEvent(EventType.WorkflowExecutionUpdateCompleted);
-                completedEvent.WorkflowExecutionUpdateCompletedEventAttributes = new WorkflowExecutionUpdateCompletedEventAttributes
-                {
-                    Meta = response.Meta,
-                    AcceptedEventId = update.AcceptedEventId,
-                    Outcome = response.Outcome,
-                };
-                run.Append(completedEvent);
-                update.Outcome = response.Outcome;
-                update.Phase = UpdatePhase.Completed;
-                update.NotifyChanged();
-            }
-        }
-
-        /// <summary>Rejections travel without a command and write no event.</summary>
-        private void ApplyUnreferencedMessages()
-        {
-            foreach (var message in request.Messages)
-            {
-                if (!message.Body.Is(Rejection.Descriptor) || !run.Updates.TryGetValue(message.ProtocolInstanceId, out var update))
-                {
-                    continue;
-                }
-                var rejection = message.Body.Unpack<Rejection>();
-                update.Outcome = new Outcome { Failure = rejection.Failure };
-                update.Phase = UpdatePhase.Completed;
-                update.NotifyChanged();
-            }
-            // A delivered update the worker neither accepted nor rejected is rejected, as the real server does.
-            foreach (var update in run.Updates.Values)
-            {
-                if (update.Phase == UpdatePhase.Delivered)
-                {
-                    update.Outcome = new Outcome
-                    {
-                        Failure = new Failure
-                        {
-                            Message = "Workflow Update is rejected because it wasn't processed by worker. Probably, Workflow Update is not supported by the worker.",
-                            ApplicationFailureInfo = new ApplicationFailureInfo(),
-                        },
-                    };
-                    update.Phase = UpdatePhase.Completed;
-                    update.NotifyChanged();
-                }
-            }
-        }
-
-        private void AnswerQueries()
-        {
-            foreach (var query in run.QueriesInFlight)
-            {
-                if (request.QueryResults.TryGetValue(query.QueryId, out var result))
-                {
-                    query.Result.TrySetResult(result);
-                }
-                else if (run.IsOpen)
-                {
-                    run.QueriesForNextTask.Add(query);
-                }
-                else
-                {
-                    engine.DispatchLegacyQuery(run, query);
-                }
-            }
-            run.QueriesInFlight.Clear();
         }
     }
 }

@@ -1,0 +1,59 @@
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.Failure.V1;
+using Temporalio.Api.History.V1;
+
+namespace AgentOrchestrator.DevServer.Engine.State;
+
+internal enum ActivityPhase
+{
+    Queued,
+    BackingOff,
+    Started,
+}
+
+internal sealed class ActivityState
+{
+    public required long ScheduledEventId { get; init; }
+
+    public required ActivityTaskScheduledEventAttributes Attributes { get; init; }
+
+    public required DateTime FirstScheduledTime { get; init; }
+
+    public required string TaskQueue { get; init; }
+
+    public int Attempt { get; set; } = 1;
+
+    public ActivityPhase Phase { get; set; }
+
+    public DateTime CurrentAttemptScheduledTime { get; set; }
+
+    public DateTime StartedTime { get; set; }
+
+    public string? StartedIdentity { get; set; }
+
+    public string StartedRequestId { get; set; } = string.Empty;
+
+    public Payloads? HeartbeatDetails { get; set; }
+
+    public Failure? LastFailure { get; set; }
+
+    public bool CancelRequested { get; set; }
+
+    public long CancelRequestedEventId { get; set; }
+
+    /// <summary>Timers of the current attempt (start-to-close, heartbeat, schedule-to-start, retry backoff).</summary>
+    public List<ITimer> AttemptTimers { get; } = [];
+
+    public ITimer? ScheduleToCloseTimer { get; set; }
+
+    public DateTime? Expiration { get; init; }
+
+    public void CancelAttemptTimers()
+    {
+        foreach (var timer in AttemptTimers)
+        {
+            timer.Dispose();
+        }
+        AttemptTimers.Clear();
+    }
+}

@@ -1,0 +1,10 @@
+namespace AgentOrchestrator.DevServer.Engine.State;
+
+internal sealed class UserTimer
+{
+    public required string TimerId { get; init; }
+
+    public required long StartedEventId { get; init; }
+
+    public required ITimer Timer { get; init; }
+}

@@ -1,0 +1,8 @@
+namespace AgentOrchestrator.DevServer.Engine.State;
+
+internal enum WorkflowTaskState
+{
+    None,
+    Scheduled,
+    Started,
+}
