@@ -18,10 +18,12 @@ internal static class BenchCommand
     {
         var scenario = args.Length > 0 ? args[0] : "devserver";
         var settings = new BenchSettings(args);
+        Report.JsonFile = settings.JsonFile;
         if (scenario == "all")
         {
-            foreach (var run in s_scenarios.Values)
+            foreach (var (name, run) in s_scenarios)
             {
+                Report.Scenario = name;
                 await run(settings);
             }
             return 0;
@@ -31,6 +33,7 @@ internal static class BenchCommand
             await Console.Error.WriteLineAsync($"unknown scenario '{scenario}' (known: all, {string.Join(", ", s_scenarios.Keys)})");
             return 2;
         }
+        Report.Scenario = scenario;
         await selected(settings);
         return 0;
     }

@@ -12,7 +12,11 @@ internal sealed class BenchSettings
         _args = args;
         Smoke = args.Contains("--smoke");
         ResultsDirectory = Path.GetFullPath(ReadString("--results", null) ?? Path.Combine("bench", "results"));
+        JsonFile = ReadString("--json", null) is { } json ? Path.GetFullPath(json) : null;
     }
+
+    /// <summary><c>--json FILE</c>: every table printed is also written there as JSON rows (<see cref="Report.Table"/>).</summary>
+    public string? JsonFile { get; }
 
     /// <summary>Tiny sizes that finish in seconds: keeps every scenario working in CI, measures nothing.</summary>
     public bool Smoke { get; }
@@ -34,6 +38,10 @@ internal sealed class BenchSettings
         var text = ReadString(name, null);
         return text is null ? fallback : [.. text.Split(',').Select(part => int.Parse(part, CultureInfo.InvariantCulture))];
     }
+
+    /// <summary>A comma-separated list of names, e.g. <c>--modes relay,distributed</c>.</summary>
+    public IReadOnlyList<string> ReadStrings(string name, IReadOnlyList<string> fallback) =>
+        ReadString(name, null) is { } text ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : fallback;
 
     private string? ReadString(string name, string? fallback)
     {

@@ -1,22 +1,71 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ScottPlot;
 
 namespace AgentOrchestrator.Bench;
 
-/// <summary>What every scenario hands back: a Markdown table on stdout and a grouped bar chart as PNG.</summary>
+/// <summary>
+/// What every scenario hands back: a Markdown table on stdout, with <c>--json FILE</c> the same rows as JSON, and a
+/// grouped bar chart as PNG.
+/// </summary>
 internal static class Report
 {
-    public static void Table(string[] columns, IEnumerable<string[]> rows)
+    private static readonly JsonArray s_jsonRows = [];
+
+    /// <summary>Where tables also go as JSON (<c>--json FILE</c>); null: stdout only. Setting it starts a new array.</summary>
+    public static string? JsonFile
     {
+        get;
+        set
+        {
+            field = value;
+            s_jsonRows.Clear();
+        }
+    }
+
+    /// <summary>The scenario running now: the default table name.</summary>
+    public static string Scenario { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Prints a Markdown table. With <see cref="JsonFile"/>, the file is rewritten as a JSON array holding every row of
+    /// every table printed so far, each an object keyed by its table's column names plus <c>table</c> (<paramref name="name"/>,
+    /// by default the scenario's name): numbers as numbers, "n/a" and "-" as null, anything else as text.
+    /// </summary>
+    public static void Table(string[] columns, IEnumerable<string[]> rows, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var printed = rows.ToList();
         Console.WriteLine("| " + string.Join(" | ", columns) + " |");
         Console.WriteLine("| " + string.Join(" | ", columns.Select((_, i) => i == 0 ? "---" : "---:")) + " |");
-        foreach (var row in rows)
+        foreach (var row in printed)
         {
             Console.WriteLine("| " + string.Join(" | ", row) + " |");
         }
         Console.WriteLine();
+        if (JsonFile is not { } file)
+        {
+            return;
+        }
+        foreach (var row in printed)
+        {
+            var json = new JsonObject { ["table"] = name ?? Scenario };
+            for (var i = 0; i < columns.Length; i++)
+            {
+                json[columns[i]] = i < row.Length ? JsonValueOf(row[i]) : null;
+            }
+            s_jsonRows.Add(json);
+        }
+        // Rewritten after every table: a scenario that fails later still leaves what it measured.
+        File.WriteAllText(file, s_jsonRows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    private static JsonValue? JsonValueOf(string cell) =>
+        cell is "n/a" or "-" ? null
+        : double.TryParse(cell.Replace(",", string.Empty, StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            ? JsonValue.Create(number)
+            : JsonValue.Create(cell);
 
     /// <summary>One bar group per category, one colour per series (e.g. categories = sizes, series = p50/p99).</summary>
     public static void BarChart(BenchSettings settings, string fileName, string title, string yLabel,

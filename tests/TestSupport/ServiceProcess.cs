@@ -116,19 +116,23 @@ public sealed class ServiceProcess : IAsyncDisposable
 /// <summary>Finds a deployable's built assembly next to this test assembly's build output.</summary>
 public static class BuildOutput
 {
+    /// <param name="project">A project under src/ by name ("Gateway"), or elsewhere by its path from the repository root ("bench/Relay").</param>
     public static string AssemblyOf(string project)
     {
+        ArgumentNullException.ThrowIfNull(project);
+        var folder = project.Contains('/', StringComparison.Ordinal) ? project : Path.Combine("src", project);
+        var name = Path.GetFileName(project);
         var testDirectory = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var configuration = new DirectoryInfo(testDirectory).Name.StartsWith("net", StringComparison.Ordinal)
             ? new DirectoryInfo(testDirectory).Parent!.Name   // classic layout: tests/X/bin/<Configuration>/net10.0
             : new DirectoryInfo(testDirectory).Name;          // artifacts layout: artifacts/bin/X/<configuration>
         var candidates = new[]
         {
-            Path.Combine(RepositoryRoot(), "src", project, "bin", configuration, "net10.0", $"AgentOrchestrator.{project}.dll"),
-            Path.Combine(new DirectoryInfo(testDirectory).Parent!.Parent!.FullName, project, configuration, $"AgentOrchestrator.{project}.dll"),
+            Path.Combine(RepositoryRoot(), folder, "bin", configuration, "net10.0", $"AgentOrchestrator.{name}.dll"),
+            Path.Combine(new DirectoryInfo(testDirectory).Parent!.Parent!.FullName, name, configuration, $"AgentOrchestrator.{name}.dll"),
         };
         return candidates.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException($"AgentOrchestrator.{project}.dll is not built; build the solution first (tried: {string.Join(", ", candidates)})");
+            ?? throw new FileNotFoundException($"AgentOrchestrator.{name}.dll is not built; build the solution first (tried: {string.Join(", ", candidates)})");
     }
 
     public static string RepositoryRoot() =>
