@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace AgentOrchestrator.DevServer;
 
-/// <summary>Reads --port, --ip, --namespace and --log-level (debug shows one line per workflow state change).</summary>
+/// <summary>Reads --port, --ip, --namespace (repeatable) and --log-level (debug shows one line per workflow state change).</summary>
 internal static class DevServerCommandLine
 {
     public static (DevServerOptions Options, Serilog.Events.LogEventLevel LogLevel) Parse(string[] args)
@@ -21,7 +21,8 @@ internal static class DevServerCommandLine
                     options.Ip = value;
                     break;
                 case "--namespace":
-                    options.Namespace = value;
+                    // Repeatable, like Temporal's CLI dev server: each names one more namespace to register.
+                    options.Namespaces.Add(value);
                     break;
                 case "--log-level":
                     logLevel = Enum.Parse<Serilog.Events.LogEventLevel>(value, ignoreCase: true);

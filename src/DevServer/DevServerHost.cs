@@ -2,6 +2,10 @@ using System.Net;
 using AgentOrchestrator.DevServer.Engine;
 using AgentOrchestrator.DevServer.Engine.Storage;
 using AgentOrchestrator.DevServer.Grpc;
+using AgentOrchestrator.DevServer.Matching;
+using AgentOrchestrator.DevServer.Namespaces;
+using AgentOrchestrator.DevServer.Schedules;
+using AgentOrchestrator.DevServer.Visibility;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -59,6 +63,8 @@ public sealed class DevServerHost : IAsyncDisposable
         var app = builder.Build();
         app.MapTemporalDevServer();
         await app.StartAsync(cancellationToken);
+        // Schedules run on their own timers: a restarted server resumes the stored ones now, not at the first call.
+        app.Services.GetRequiredService<ScheduleService>();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var uri = new Uri(address);
         return new DevServerHost(app, $"{options.Ip}:{uri.Port}");
@@ -99,15 +105,24 @@ public static class DevServerServiceCollectionExtensions
         services.TryAddSingleton<DevServerMetrics>();
         services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
         services.TryAddSingleton<WorkflowEngine>();
+        services.TryAddSingleton<NamespaceRegistry>();
+        services.TryAddSingleton<SearchAttributeRegistry>();
+        services.TryAddSingleton<PollerRegistry>();
+        services.TryAddSingleton<ScheduleService>();
         services.TryAddSingleton<WorkflowServiceEndpoint>();
         services.TryAddSingleton<EngineCallInterceptor>();
+        services.TryAddSingleton<OperatorServiceEndpoint>();
+        services.TryAddSingleton<HealthEndpoint>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<EngineCallInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
             grpc.MaxSendMessageSize = null;
+            grpc.Interceptors.Add<NamespaceGuard>();
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<WorkflowServiceEndpoint>, WorkflowServiceMethodProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<OperatorServiceEndpoint>, OperatorServiceMethodProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<HealthEndpoint>, HealthEndpoint>());
         return services;
     }
 
@@ -117,7 +132,7 @@ public static class DevServerServiceCollectionExtensions
         app.Use(async (context, next) =>
         {
             if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true &&
-                !WorkflowServiceMethodProvider.ImplementedPaths.Contains(context.Request.Path.Value ?? string.Empty))
+                !GrpcMethods.IsImplemented(context.Request.Path.Value ?? string.Empty))
             {
                 var method = context.Request.Path.Value?.TrimStart('/') ?? string.Empty;
                 context.Response.ContentType = "application/grpc";
@@ -128,6 +143,8 @@ public static class DevServerServiceCollectionExtensions
             await next(context);
         });
         app.MapGrpcService<WorkflowServiceEndpoint>();
+        app.MapGrpcService<OperatorServiceEndpoint>();
+        app.MapGrpcService<HealthEndpoint>();
         return app;
     }
 

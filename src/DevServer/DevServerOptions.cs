@@ -11,8 +11,11 @@ public sealed class DevServerOptions
     /// <summary>gRPC port; 0 picks a free port.</summary>
     public int Port { get; set; } = 7233;
 
-    /// <summary>Namespace created at start-up (others are created on first use).</summary>
+    /// <summary>The default namespace, registered at start-up (requests with an empty namespace address it).</summary>
     public string Namespace { get; set; } = "default";
+
+    /// <summary>More namespaces registered at start-up; others only through RegisterNamespace (an unknown namespace is NOT_FOUND).</summary>
+    public List<string> Namespaces { get; set; } = [];
 
     /// <summary>How long closed workflow runs are kept before they are dropped.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);

@@ -5,6 +5,7 @@ using AgentOrchestrator.DevServer.Engine.Storage;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Namespace.V1;
+using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
@@ -26,7 +27,8 @@ internal sealed class ExecutionRegistry
         _store = store;
         foreach (var (name, value) in store.LoadRecords(NamespaceRecordKind))
         {
-            var info = NamespaceInfo.Parser.ParseFrom(value);
+            // The record is the namespace's full description (Namespaces/NamespaceRegistry keeps its registration there).
+            var info = DescribeNamespaceResponse.Parser.ParseFrom(value).NamespaceInfo;
             _namespaces[name] = new NamespaceState(name, info.Id);
         }
         GetNamespace(context.Options.Namespace);
@@ -48,7 +50,7 @@ internal sealed class ExecutionRegistry
         var ns = _namespaces.GetOrAdd(name, created);
         if (ReferenceEquals(ns, created))
         {
-            _store.PutRecord(NamespaceRecordKind, name, new NamespaceInfo { Name = name, Id = ns.Id }.ToByteArray());
+            _store.PutRecord(NamespaceRecordKind, name, new DescribeNamespaceResponse { NamespaceInfo = new NamespaceInfo { Name = name, Id = ns.Id } }.ToByteArray());
         }
         return ns;
     }

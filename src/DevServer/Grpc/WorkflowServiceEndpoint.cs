@@ -1,8 +1,13 @@
 using AgentOrchestrator.DevServer.Engine;
+using AgentOrchestrator.DevServer.Matching;
+using AgentOrchestrator.DevServer.Namespaces;
+using AgentOrchestrator.DevServer.Schedules;
+using AgentOrchestrator.DevServer.Visibility;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
-using Temporalio.Api.Namespace.V1;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.ErrorDetails.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Grpc;
@@ -12,7 +17,8 @@ namespace AgentOrchestrator.DevServer.Grpc;
 /// that owns it (<see cref="EngineCallInterceptor"/> maps refusals and waits for storage). Long polls are held
 /// at most until one second before the caller's deadline, so an empty answer always arrives in time.
 /// </summary>
-internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<DevServerOptions> options)
+internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRegistry namespaces, SearchAttributeRegistry searchAttributes,
+    PollerRegistry pollers, ScheduleService schedules, TimeProvider time, IOptions<DevServerOptions> options)
 {
     private readonly DevServerOptions _options = options.Value;
 
@@ -43,23 +49,75 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
                 ActivityFailureIncludeHeartbeat = true,
                 InternalErrorDifferentiation = true,
                 CountGroupByExecutionStatus = true,
+                SupportsSchedules = true,
             },
         });
 
-    public Task<DescribeNamespaceResponse> DescribeNamespace(DescribeNamespaceRequest request, ServerCallContext context)
+    public Task<GetClusterInfoResponse> GetClusterInfo(GetClusterInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(ClusterInfo.Describe(_options));
+
+    public Task<DescribeNamespaceResponse> DescribeNamespace(DescribeNamespaceRequest request, ServerCallContext context) =>
+        Task.FromResult(namespaces.Describe(request.Namespace, request.Id)
+            ?? throw NamespaceGuard.NotFound(string.IsNullOrEmpty(request.Namespace) ? request.Id : request.Namespace));
+
+    public Task<RegisterNamespaceResponse> RegisterNamespace(RegisterNamespaceRequest request, ServerCallContext context)
     {
-        var ns = engine.GetNamespace(string.IsNullOrEmpty(request.Namespace) ? null : request.Namespace);
-        return Task.FromResult(new DescribeNamespaceResponse
+        if (string.IsNullOrWhiteSpace(request.Namespace))
         {
-            NamespaceInfo = new NamespaceInfo
-            {
-                Name = ns.Name,
-                Id = ns.Id,
-                State = Temporalio.Api.Enums.V1.NamespaceState.Registered,
-                Capabilities = new NamespaceInfo.Types.Capabilities { SyncUpdate = true, AsyncUpdate = true },
-            },
-            Config = new NamespaceConfig { WorkflowExecutionRetentionTtl = Duration.FromTimeSpan(_options.Retention) },
+            throw GrpcErrors.InvalidArgument("Namespace is not set on request.");
+        }
+        if (!namespaces.Register(request))
+        {
+            throw GrpcErrors.WithDetail(StatusCode.AlreadyExists, "Namespace already exists.", new NamespaceAlreadyExistsFailure());
+        }
+        return Task.FromResult(new RegisterNamespaceResponse());
+    }
+
+    public Task<ListNamespacesResponse> ListNamespaces(ListNamespacesRequest request, ServerCallContext context)
+    {
+        var all = namespaces.List();
+        var offset = PageToken.ReadOffset(request.NextPageToken);
+        var size = request.PageSize > 0 ? request.PageSize : _options.DefaultPageSize;
+        var response = new ListNamespacesResponse();
+        response.Namespaces.Add(all.Skip(offset).Take(size));
+        if (offset + size < all.Count)
+        {
+            response.NextPageToken = PageToken.Offset(offset + size);
+        }
+        return Task.FromResult(response);
+    }
+
+    public Task<UpdateNamespaceResponse> UpdateNamespace(UpdateNamespaceRequest request, ServerCallContext context)
+    {
+        var updated = namespaces.Update(request) ?? throw NamespaceGuard.NotFound(request.Namespace);
+        return Task.FromResult(new UpdateNamespaceResponse
+        {
+            NamespaceInfo = updated.NamespaceInfo,
+            Config = updated.Config,
+            ReplicationConfig = updated.ReplicationConfig,
+            FailoverVersion = updated.FailoverVersion,
+            IsGlobalNamespace = updated.IsGlobalNamespace,
         });
+    }
+
+    public Task<GetSearchAttributesResponse> GetSearchAttributes(GetSearchAttributesRequest request, ServerCallContext context)
+    {
+        var response = new GetSearchAttributesResponse();
+        response.Keys.Add(SearchAttributeRegistry.SystemAttributes.ToDictionary());
+        response.Keys.Add(searchAttributes.Custom(namespaces.DefaultNamespace));
+        return Task.FromResult(response);
+    }
+
+    public Task<DescribeTaskQueueResponse> DescribeTaskQueue(DescribeTaskQueueRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.TaskQueue?.Name))
+        {
+            throw GrpcErrors.InvalidArgument("TaskQueue is not set on request.");
+        }
+        var type = request.TaskQueueType == TaskQueueType.Unspecified ? TaskQueueType.Workflow : request.TaskQueueType;
+        var response = new DescribeTaskQueueResponse();
+        response.Pollers.Add(pollers.Describe(Namespace(request.Namespace), request.TaskQueue.Name, type));
+        return Task.FromResult(response);
     }
 
     public Task<StartWorkflowExecutionResponse> StartWorkflowExecution(StartWorkflowExecutionRequest request, ServerCallContext context) =>
@@ -68,8 +126,11 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
     public Task<SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(SignalWithStartWorkflowExecutionRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Signals.SignalWithStart(request));
 
-    public Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(PollWorkflowTaskQueueRequest request, ServerCallContext context) =>
-        engine.WorkflowTasks.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+    public Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(PollWorkflowTaskQueueRequest request, ServerCallContext context)
+    {
+        pollers.Record(Namespace(request.Namespace), request.TaskQueue, TaskQueueType.Workflow, request.Identity, time.GetUtcNow());
+        return engine.WorkflowTasks.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+    }
 
     public Task<RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Commands.CompleteWorkflowTask(request));
@@ -77,8 +138,11 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
     public Task<RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request, ServerCallContext context) =>
         Task.FromResult(engine.WorkflowTasks.Fail(request));
 
-    public Task<PollActivityTaskQueueResponse> PollActivityTaskQueue(PollActivityTaskQueueRequest request, ServerCallContext context) =>
-        engine.Activities.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+    public Task<PollActivityTaskQueueResponse> PollActivityTaskQueue(PollActivityTaskQueueRequest request, ServerCallContext context)
+    {
+        pollers.Record(Namespace(request.Namespace), request.TaskQueue, TaskQueueType.Activity, request.Identity, time.GetUtcNow());
+        return engine.Activities.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+    }
 
     public Task<RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Activities.Heartbeat(request));
@@ -127,6 +191,58 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, IOptions<De
 
     public Task<CountWorkflowExecutionsResponse> CountWorkflowExecutions(CountWorkflowExecutionsRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Visibility.Count(request));
+
+    public Task<CreateScheduleResponse> CreateSchedule(CreateScheduleRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.Create(Namespaced(request, request.Namespace)));
+
+    public Task<DescribeScheduleResponse> DescribeSchedule(DescribeScheduleRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.Describe(Namespaced(request, request.Namespace)));
+
+    public Task<ListSchedulesResponse> ListSchedules(ListSchedulesRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.List(Namespaced(request, request.Namespace), _options.DefaultPageSize));
+
+    public Task<CountSchedulesResponse> CountSchedules(CountSchedulesRequest request, ServerCallContext context) =>
+        Schedules(() => new CountSchedulesResponse { Count = schedules.Count(Namespace(request.Namespace)) });
+
+    public Task<UpdateScheduleResponse> UpdateSchedule(UpdateScheduleRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.Update(Namespaced(request, request.Namespace)));
+
+    public Task<PatchScheduleResponse> PatchSchedule(PatchScheduleRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.Patch(Namespaced(request, request.Namespace)));
+
+    public Task<DeleteScheduleResponse> DeleteSchedule(DeleteScheduleRequest request, ServerCallContext context) =>
+        Schedules(() => schedules.Delete(Namespaced(request, request.Namespace)));
+
+    private static Task<T> Schedules<T>(Func<T> call)
+    {
+        try
+        {
+            return Task.FromResult(call());
+        }
+        catch (ScheduleException error)
+        {
+            throw error.Kind switch
+            {
+                ScheduleErrorKind.NotFound => GrpcErrors.NotFound(error.Message),
+                ScheduleErrorKind.AlreadyExists => GrpcErrors.WithDetail(StatusCode.AlreadyExists, error.Message, new WorkflowExecutionAlreadyStartedFailure()),
+                ScheduleErrorKind.ConflictTokenMismatch => new RpcException(new Status(StatusCode.FailedPrecondition, error.Message)),
+                _ => GrpcErrors.InvalidArgument(error.Message),
+            };
+        }
+    }
+
+    /// <summary>Fills in the default namespace for a request that leaves it empty.</summary>
+    private T Namespaced<T>(T request, string ns)
+        where T : Google.Protobuf.IMessage
+    {
+        if (string.IsNullOrEmpty(ns))
+        {
+            request.Descriptor.FindFieldByName("namespace").Accessor.SetValue(request, namespaces.DefaultNamespace);
+        }
+        return request;
+    }
+
+    private string Namespace(string requested) => string.IsNullOrEmpty(requested) ? namespaces.DefaultNamespace : requested;
 
     // Workers call this once when they stop: their sticky tasks go back to the normal queue at once.
     public Task<ShutdownWorkerResponse> ShutdownWorker(ShutdownWorkerRequest request, ServerCallContext context)

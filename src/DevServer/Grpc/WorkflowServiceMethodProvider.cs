@@ -5,23 +5,28 @@ using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Grpc;
 
-/// <summary>
-/// Binds the endpoint's methods to gRPC routes by hand, reusing the SDK's generated message classes
-/// (Temporalio.dll has the messages but no server stubs).
-/// </summary>
+/// <summary>Binds the endpoint's methods to the WorkflowService's gRPC routes.</summary>
 internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<WorkflowServiceEndpoint>
 {
     public const string ServiceName = "temporal.api.workflowservice.v1.WorkflowService";
 
-    private static readonly HashSet<string> s_implemented = new(StringComparer.Ordinal);
-
-    /// <summary>Full paths ("/service/Method") that have a handler; everything else answers UNIMPLEMENTED.</summary>
-    public static IReadOnlySet<string> ImplementedPaths => s_implemented;
-
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<WorkflowServiceEndpoint> context)
     {
         Add<GetSystemInfoRequest, GetSystemInfoResponse>(context, "GetSystemInfo", (_, r, c) => WorkflowServiceEndpoint.GetSystemInfo(r, c));
+        Add<GetClusterInfoRequest, GetClusterInfoResponse>(context, "GetClusterInfo", (s, r, c) => s.GetClusterInfo(r, c));
         Add<DescribeNamespaceRequest, DescribeNamespaceResponse>(context, "DescribeNamespace", (s, r, c) => s.DescribeNamespace(r, c));
+        Add<RegisterNamespaceRequest, RegisterNamespaceResponse>(context, "RegisterNamespace", (s, r, c) => s.RegisterNamespace(r, c));
+        Add<ListNamespacesRequest, ListNamespacesResponse>(context, "ListNamespaces", (s, r, c) => s.ListNamespaces(r, c));
+        Add<UpdateNamespaceRequest, UpdateNamespaceResponse>(context, "UpdateNamespace", (s, r, c) => s.UpdateNamespace(r, c));
+        Add<GetSearchAttributesRequest, GetSearchAttributesResponse>(context, "GetSearchAttributes", (s, r, c) => s.GetSearchAttributes(r, c));
+        Add<CreateScheduleRequest, CreateScheduleResponse>(context, "CreateSchedule", (s, r, c) => s.CreateSchedule(r, c));
+        Add<DescribeScheduleRequest, DescribeScheduleResponse>(context, "DescribeSchedule", (s, r, c) => s.DescribeSchedule(r, c));
+        Add<ListSchedulesRequest, ListSchedulesResponse>(context, "ListSchedules", (s, r, c) => s.ListSchedules(r, c));
+        Add<CountSchedulesRequest, CountSchedulesResponse>(context, "CountSchedules", (s, r, c) => s.CountSchedules(r, c));
+        Add<UpdateScheduleRequest, UpdateScheduleResponse>(context, "UpdateSchedule", (s, r, c) => s.UpdateSchedule(r, c));
+        Add<PatchScheduleRequest, PatchScheduleResponse>(context, "PatchSchedule", (s, r, c) => s.PatchSchedule(r, c));
+        Add<DeleteScheduleRequest, DeleteScheduleResponse>(context, "DeleteSchedule", (s, r, c) => s.DeleteSchedule(r, c));
+        Add<DescribeTaskQueueRequest, DescribeTaskQueueResponse>(context, "DescribeTaskQueue", (s, r, c) => s.DescribeTaskQueue(r, c));
         Add<StartWorkflowExecutionRequest, StartWorkflowExecutionResponse>(context, "StartWorkflowExecution", (s, r, c) => s.StartWorkflowExecution(r, c));
         Add<SignalWithStartWorkflowExecutionRequest, SignalWithStartWorkflowExecutionResponse>(context, "SignalWithStartWorkflowExecution", (s, r, c) => s.SignalWithStartWorkflowExecution(r, c));
         Add<PollWorkflowTaskQueueRequest, PollWorkflowTaskQueueResponse>(context, "PollWorkflowTaskQueue", (s, r, c) => s.PollWorkflowTaskQueue(r, c));
@@ -50,33 +55,6 @@ internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<Wor
     private static void Add<TRequest, TResponse>(ServiceMethodProviderContext<WorkflowServiceEndpoint> context, string name,
         UnaryServerMethod<WorkflowServiceEndpoint, TRequest, TResponse> handler)
         where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new()
-    {
-        var method = new Method<TRequest, TResponse>(MethodType.Unary, ServiceName, name, MessageMarshaller<TRequest>.Instance, MessageMarshaller<TResponse>.Instance);
-        context.AddUnaryMethod(method, [], handler);
-        lock (s_implemented)
-        {
-            s_implemented.Add(method.FullName);
-        }
-    }
-
-    private static class MessageMarshaller<T>
-        where T : class, IMessage<T>, new()
-    {
-        private static readonly MessageParser<T> s_parser = new(() => new T());
-
-        public static readonly Marshaller<T> Instance = Marshallers.Create(
-            static message => message.ToByteArray(),
-            static bytes =>
-            {
-                try
-                {
-                    return s_parser.ParseFrom(bytes);
-                }
-                catch (InvalidProtocolBufferException error)
-                {
-                    throw GrpcErrors.InvalidArgument($"malformed {typeof(T).Name}: {error.Message}");
-                }
-            });
-    }
+        where TResponse : class, IMessage<TResponse>, new() =>
+        GrpcMethods.AddUnary(context, ServiceName, name, handler);
 }
