@@ -159,6 +159,34 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
     public Task<GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest request, ServerCallContext context) =>
         engine.History.GetHistoryAsync(request, request.WaitNewEvent ? HoldFor(context, _options.MaxLongPollWait) : TimeSpan.Zero, context.CancellationToken);
 
+    /// <summary>
+    /// Newest events first, as the Temporal UI shows a history by default. Read through the forward history (so the
+    /// history store stays the one reader) and paged by position from the newest event.
+    /// </summary>
+    public async Task<GetWorkflowExecutionHistoryReverseResponse> GetWorkflowExecutionHistoryReverse(GetWorkflowExecutionHistoryReverseRequest request,
+        ServerCallContext context)
+    {
+        var events = new List<Temporalio.Api.History.V1.HistoryEvent>();
+        var forward = new GetWorkflowExecutionHistoryRequest { Namespace = request.Namespace, Execution = request.Execution };
+        do
+        {
+            var page = await engine.History.GetHistoryAsync(forward, TimeSpan.Zero, context.CancellationToken);
+            events.AddRange(page.History.Events);
+            forward.NextPageToken = page.NextPageToken;
+        }
+        while (!forward.NextPageToken.IsEmpty);
+        events.Reverse();
+        var offset = PageToken.ReadOffset(request.NextPageToken);
+        var size = request.MaximumPageSize > 0 ? request.MaximumPageSize : _options.DefaultPageSize;
+        var response = new GetWorkflowExecutionHistoryReverseResponse { History = new Temporalio.Api.History.V1.History() };
+        response.History.Events.Add(events.Skip(offset).Take(size));
+        if (offset + size < events.Count)
+        {
+            response.NextPageToken = PageToken.Offset(offset + size);
+        }
+        return response;
+    }
+
     public Task<SignalWorkflowExecutionResponse> SignalWorkflowExecution(SignalWorkflowExecutionRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Signals.Signal(request));
 

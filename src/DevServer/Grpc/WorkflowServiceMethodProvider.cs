@@ -38,6 +38,8 @@ internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<Wor
         Add<RespondActivityTaskFailedRequest, RespondActivityTaskFailedResponse>(context, "RespondActivityTaskFailed", (s, r, c) => s.RespondActivityTaskFailed(r, c));
         Add<RespondActivityTaskCanceledRequest, RespondActivityTaskCanceledResponse>(context, "RespondActivityTaskCanceled", (s, r, c) => s.RespondActivityTaskCanceled(r, c));
         Add<GetWorkflowExecutionHistoryRequest, GetWorkflowExecutionHistoryResponse>(context, "GetWorkflowExecutionHistory", (s, r, c) => s.GetWorkflowExecutionHistory(r, c));
+        Add<GetWorkflowExecutionHistoryReverseRequest, GetWorkflowExecutionHistoryReverseResponse>(context, "GetWorkflowExecutionHistoryReverse",
+            (s, r, c) => s.GetWorkflowExecutionHistoryReverse(r, c));
         Add<SignalWorkflowExecutionRequest, SignalWorkflowExecutionResponse>(context, "SignalWorkflowExecution", (s, r, c) => s.SignalWorkflowExecution(r, c));
         Add<RequestCancelWorkflowExecutionRequest, RequestCancelWorkflowExecutionResponse>(context, "RequestCancelWorkflowExecution", (s, r, c) => s.RequestCancelWorkflowExecution(r, c));
         Add<TerminateWorkflowExecutionRequest, TerminateWorkflowExecutionResponse>(context, "TerminateWorkflowExecution", (s, r, c) => s.TerminateWorkflowExecution(r, c));
