@@ -8,8 +8,8 @@ using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 using Temporalio.Worker;
 using Temporalio.Workflows;
-using WorkflowExecution = Temporalio.Api.Common.V1.WorkflowExecution;
 using static AgentOrchestrator.DevServer.Tests.ScenarioHelpers;
+using WorkflowExecution = Temporalio.Api.Common.V1.WorkflowExecution;
 
 namespace AgentOrchestrator.DevServer.Tests.Ui;
 
