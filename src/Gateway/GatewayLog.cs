@@ -18,10 +18,4 @@ internal static partial class GatewayLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Idempotent repeat of run {RunId} of flow {Flow}: nothing started")]
     public static partial void RunRepeated(ILogger logger, string runId, string flow);
-
-    [LoggerMessage(Level = LogLevel.Trace, Message = "Dropped duplicate event {EventId}")]
-    public static partial void DuplicateEvent(ILogger logger, string eventId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Evicted the event tail of run {RunId} (tenant {TenantId}): {Reason}")]
-    public static partial void RunEvicted(ILogger logger, string tenantId, string runId, string reason);
 }

@@ -2,13 +2,16 @@ using System.Text.Json.Serialization;
 using AgentOrchestrator.Gateway.Admin;
 using AgentOrchestrator.Gateway.Auth;
 using AgentOrchestrator.Gateway.Catalog;
-using AgentOrchestrator.Gateway.Delivery;
-using AgentOrchestrator.Gateway.Events;
-using AgentOrchestrator.Gateway.Events.Stream;
 using AgentOrchestrator.Gateway.Hubs;
 using AgentOrchestrator.Gateway.Page;
 using AgentOrchestrator.Gateway.Quotas;
+using AgentOrchestrator.Gateway.Replay;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.Gateway.Sse;
+using AgentOrchestrator.Gateway.Telemetry;
+using AgentOrchestrator.RunStreaming;
+using AgentOrchestrator.RunStreaming.Replay;
+using AgentOrchestrator.RunStreaming.Subscriptions;
 using AgentOrchestrator.ServiceDefaults.Health;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Tenancy;
@@ -59,16 +62,16 @@ public static class GatewayServiceCollectionExtensions
     public const string AuthorizationPolicy = "RunGateway";
 
     /// <summary>
-    /// Gateway services: options ("Gateway", "Gateway:Events", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily
-    /// connecting Temporal client (unless the host registered one), JWT bearer and API key auth, tenant policy and
-    /// quotas, the tenant admin API, SignalR, problem details and the in-memory event feed. The bus consumer is added
+    /// Gateway services: options ("Gateway", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily connecting Temporal
+    /// client (unless the host registered one), JWT bearer and API key auth, tenant policy and quotas, the tenant admin
+    /// API, SignalR, problem details, and the run-event path (AddRunStreaming) with run lookups and the durable
+    /// transcript from Temporal (unless the host registered another IDurableRunTranscript). The bus consumers are added
     /// separately through <see cref="AddRunGatewayConsumers"/>.
     /// </summary>
     public static RunGatewayBuilder AddRunGateway(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RunEventTailOptions>().BindConfiguration(RunEventTailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayTemporalOptions>().BindConfiguration(GatewayTemporalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayAuthOptions>().BindConfiguration(GatewayAuthOptions.SectionName).ValidateOnStart();
         services.TryAddSingleton(GatewayHostMode.Distributed);
@@ -91,9 +94,10 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<FlowRegistry>();
         services.TryAddSingleton<RunRequestValidator>();
         services.AddRunInteraction();
-        services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
-        services.AddRunEventSource(configuration);
-        services.AddRunDelivery();
+        services.AddGatewayMetrics();
+        services.TryAddSingleton<IRunLookup>(provider => provider.GetRequiredService<RunService>());
+        services.TryAddSingleton<IDurableRunTranscript, TemporalRunTranscript>();
+        services.AddRunStreaming(configuration);
         services.TryAddSingleton<GatewaySigningKey>();
         services.TryAddSingleton<DevTokenIssuer>();
         services.AddHostedService<GatewayStartupLogger>();
@@ -126,14 +130,13 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The gateway's bus consumers; pass to ServiceDefaults' AddMessageBus(configuration, bus => ...). The run-event
-    /// consumer is only used with the in-memory transport: over RabbitMQ the gateway reads the run-event stream.
+    /// The gateway's bus consumers; pass to AddMessageBus(configuration, bus => ...). The run-event consumer is only
+    /// used with the in-memory transport: over RabbitMQ the gateway reads the run-event stream.
     /// </summary>
     public static void AddRunGatewayConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        bus.AddRunEventConsumer(configuration);
-        bus.AddRunDeliveryConsumers();
+        bus.AddRunStreamingConsumers(configuration);
     }
 
     /// <summary>
@@ -146,7 +149,7 @@ public static class GatewayServiceCollectionExtensions
         endpoints.MapRunEndpoints(AuthorizationPolicy);
         endpoints.MapFlowEndpoints(AuthorizationPolicy);
         endpoints.MapRunInteraction(AuthorizationPolicy);
-        endpoints.MapRunDelivery(AuthorizationPolicy);
+        endpoints.MapRunEventStreams(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
         endpoints.MapTenantAdmin();
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)

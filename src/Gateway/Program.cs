@@ -1,4 +1,5 @@
 using AgentOrchestrator.Gateway;
+using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ServiceDefaults;
 
 // Distributed mode: the gateway alone, with Temporal and the bus from configuration ("Temporal", "Bus", "Auth").

@@ -1,5 +1,6 @@
 using AgentOrchestrator.DevServer;
 using AgentOrchestrator.Gateway;
+using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ModelSimulator;
 using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.Standalone;

@@ -1,6 +1,5 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Telemetry;
-using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;

@@ -18,7 +18,7 @@ public static class AgentWorkerServiceCollectionExtensions
     /// The agent worker: options ("Model", "Worker", "Worker:TokenBatching", "Temporal"), the Semantic Kernel chat
     /// service for the configured model endpoint, the agent and run-event activities, and a hosted Temporal worker
     /// on <see cref="TaskQueues.Agents"/> running the flows' workflows. The message bus is not added here: the host
-    /// calls ServiceDefaults' AddMessageBus once for all its parts. Returns the Temporal worker's builder for
+    /// calls Messaging's AddMessageBus once for all its parts. Returns the Temporal worker's builder for
     /// follow-up configuration (more activities or workflows, worker options).
     /// </summary>
     public static ITemporalWorkerServiceOptionsBuilder AddAgentWorker(this IServiceCollection services, IConfiguration configuration)

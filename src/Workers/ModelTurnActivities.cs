@@ -3,7 +3,6 @@ using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
-using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;

@@ -1,5 +1,4 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workflows;
 using MassTransit;
 using Temporalio.Activities;
 using LogContext = Serilog.Context.LogContext;

@@ -1,5 +1,5 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.Messaging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 

@@ -1,3 +1,4 @@
+using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,4 +1,5 @@
 using AgentOrchestrator.Gateway;
+using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ModelSimulator;
 using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.TestSupport;

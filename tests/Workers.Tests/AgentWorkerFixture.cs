@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ModelSimulator;
 using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.TestSupport;

@@ -1,4 +1,4 @@
-using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.Messaging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workflows;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
 

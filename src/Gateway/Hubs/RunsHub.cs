@@ -14,8 +14,6 @@ namespace AgentOrchestrator.Gateway.Hubs;
 /// </summary>
 public sealed partial class RunsHub(RunService runs, RunRequestValidator validator) : Hub
 {
-    public const string RunNotFoundMessage = "run not found";
-
     [StartsRun]
     public async Task<string> StartRun(string flow, string input)
     {

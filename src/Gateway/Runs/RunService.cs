@@ -3,8 +3,9 @@ using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
-using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Telemetry;
+using AgentOrchestrator.RunStreaming.Delivery;
+using AgentOrchestrator.RunStreaming.Subscriptions;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
@@ -21,6 +22,7 @@ public sealed record RunDescription(string RunId, string Flow, string Status, Js
 
 /// <summary>Starts and describes runs in Temporal, always through the caller's tenant-scoped workflow id.</summary>
 public sealed class RunService(ITemporalClient temporal, TenantDispatchPriority priority, RunStartClock startClock, GatewayMetrics metrics, ILogger<RunService> logger)
+    : IRunLookup
 {
     /// <summary>
     /// Starts <paramref name="flow"/>. With an idempotency key the run id is derived from tenant + key and the

@@ -3,8 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Gateway.Auth;
-using AgentOrchestrator.Gateway.Delivery;
 using AgentOrchestrator.Gateway.Runs;
+using AgentOrchestrator.RunStreaming.Delivery;
+using AgentOrchestrator.RunStreaming.Subscribers;
+using AgentOrchestrator.RunStreaming.Subscriptions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +23,8 @@ internal static class RunEventStreamEndpoints
 {
     public const string TransportName = "sse";
     private const string LastEventIdHeader = "Last-Event-ID";
-    private const int MaxCursorLength = 512;
+    // SSE has no back channel: the position a client resumes from is what it has (its acknowledgement).
+    private static readonly RunStreamTransport Transport = new(TransportName, "The cursor (Last-Event-ID or ?cursor=)", AcknowledgesResumeCursor: true);
 
     public static void MapRunEventStreams(this IEndpointRouteBuilder endpoints, string authorizationPolicy)
     {
@@ -29,53 +32,36 @@ internal static class RunEventStreamEndpoints
         endpoints.MapGet("/v1/runs/{runId}/subscribers", ListSubscribersAsync).RequireAuthorization(authorizationPolicy);
     }
 
-    private static async Task StreamAsync(string runId, HttpContext http, RunService runs, RunEventStreamer streamer, SubscriberRegistry registry)
+    private static async Task StreamAsync(string runId, HttpContext http, RunSubscriptions subscriptions)
     {
         var tenant = TenantIds.TenantOf(http.User);
         using var tenantScope = LogContext.PushProperty("TenantId", tenant);
         using var runScope = LogContext.PushProperty("RunId", runId);
         var cursor = http.Request.Headers[LastEventIdHeader].ToString() is { Length: > 0 } lastEventId ? lastEventId : http.Request.Query["cursor"].ToString();
         var subscriptionId = http.Request.Query["subscriptionId"].ToString();
-        if (cursor.Length > MaxCursorLength)
+        var outcome = await subscriptions.SubscribeAsync(new RunSubscribeRequest
         {
-            await Invalid("cursor", $"The cursor (Last-Event-ID or ?cursor=) must be an event id of at most {MaxCursorLength} characters.").ExecuteAsync(http);
+            TenantId = tenant,
+            RunId = runId,
+            SubscriptionId = subscriptionId.Length > 0 ? subscriptionId : null,
+            Cursor = cursor,
+            Subject = TenantIds.SubjectOf(http.User),
+            Transport = Transport,
+        }, http.RequestAborted);
+        if (!outcome.Opened)
+        {
+            var error = outcome.Error;
+            await (error.IsRunNotFound ? RunEndpoints.RunNotFound() : Invalid(error.Field ?? "request", error.Message)).ExecuteAsync(http);
             return;
         }
-        if (subscriptionId.Length > 0 && !TenantIds.IsValid(subscriptionId))
-        {
-            await Invalid("subscriptionId", "subscriptionId must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.").ExecuteAsync(http);
-            return;
-        }
-        if (!await runs.ExistsAsync(tenant, runId, http.RequestAborted))
-        {
-            await RunEndpoints.RunNotFound().ExecuteAsync(http);
-            return;
-        }
-        var known = subscriptionId.Length > 0 ? registry.Find(tenant, subscriptionId) : null;
-        if (known is not null && known.RunId != runId)
-        {
-            await Invalid("subscriptionId", "This subscription id belongs to another run; choose a new one per run.").ExecuteAsync(http);
-            return;
-        }
-        if (cursor.Length == 0)
-        {
-            cursor = known?.Acknowledged ?? string.Empty;
-        }
-
-        var subscriber = registry.Open(tenant, runId, subscriptionId.Length > 0 ? subscriptionId : Guid.NewGuid().ToString("N"),
-            TenantIds.SubjectOf(http.User), TransportName);
-        // SSE has no back channel: the position a client resumes from is what it has (its acknowledgement).
-        if (cursor.Length > 0)
-        {
-            subscriber.Acknowledge(cursor);
-        }
+        using var subscription = outcome.Subscription;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         await http.Response.StartAsync(http.RequestAborted);
         try
         {
-            await foreach (var runEvent in streamer.StreamAsync(tenant, runId, cursor, subscriber, http.RequestAborted))
+            await foreach (var runEvent in subscription.EventsAsync(http.RequestAborted))
             {
                 await WriteEventAsync(http.Response, runEvent.Id, runEvent.Type,
                     JsonSerializer.SerializeToUtf8Bytes(runEvent, DeliveryJsonContext.Default.RunEvent), http.RequestAborted);
@@ -92,20 +78,16 @@ internal static class RunEventStreamEndpoints
         {
             // The client went away.
         }
-        finally
-        {
-            subscriber.Disconnected();
-        }
     }
 
-    private static async Task<IResult> ListSubscribersAsync(string runId, HttpContext http, RunService runs, SubscriberRegistry registry)
+    private static async Task<IResult> ListSubscribersAsync(string runId, HttpContext http, RunService runs, RunSubscriptions subscriptions)
     {
         var tenant = TenantIds.TenantOf(http.User);
         if (!await runs.ExistsAsync(tenant, runId, http.RequestAborted))
         {
             return RunEndpoints.RunNotFound();
         }
-        return Results.Json(new RunSubscribersResponse(runId, registry.List(tenant, runId)), DeliveryJsonContext.Default.RunSubscribersResponse);
+        return Results.Json(new RunSubscribersResponse(runId, subscriptions.List(tenant, runId)), DeliveryJsonContext.Default.RunSubscribersResponse);
     }
 
     private static async Task WriteEventAsync(HttpResponse response, string? id, string type, byte[] data, CancellationToken cancellationToken)

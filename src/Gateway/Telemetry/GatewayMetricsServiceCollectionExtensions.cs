@@ -8,13 +8,12 @@ namespace AgentOrchestrator.Gateway.Telemetry;
 public static class GatewayMetricsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="GatewayMetrics"/> (idempotent: the event source and delivery both need it) and creates it at
-    /// start-up, so its connection gauge is observable before anything else asks for it.
+    /// Registers <see cref="GatewayMetrics"/> and creates it at start-up, so its connection gauge is observable before
+    /// anything else asks for it.
     /// </summary>
     public static IServiceCollection AddGatewayMetrics(this IServiceCollection services)
     {
         services.AddMetrics();
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TenantConnections>();
         services.TryAddSingleton<GatewayMetrics>();
         services.AddHostedService<GatewayMetricsActivation>();

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Workflows;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;

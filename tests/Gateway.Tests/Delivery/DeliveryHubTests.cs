@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.RunStreaming.Ordering;
 using AgentOrchestrator.TestSupport;
 using MassTransit;
 using Microsoft.AspNetCore.SignalR;
@@ -223,6 +223,76 @@ public sealed class DeliveryHubTests(GatewayFixture fixture)
 
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
         Assert.Equal(Comparable(await missing.Content.ReadAsStringAsync()), Comparable(await foreign.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Sse_ResumeCursorUnderASubscriptionId_IsAcknowledgedAndTheHubResumesAfterIt()
+    {
+        var (hub, run) = await StartRunAsync();
+        await using var connection = hub;
+        var events = new List<RunEvent> { run.RunStarted() };
+        events.AddRange(run.Step("writer", 1, "one", " two"));
+        events.Add(run.RunCompleted("one two"));
+        await PublishAsync(run, [.. events]);
+        await WaitRetainedAsync(run, events.Count); // the resume cursor is in the tail: an exact continuation, not a reset
+        using var http = await fixture.ClientForAsync(run.Tenant);
+        http.Timeout = StreamTimeout;
+
+        var sent = new List<SseMessage>();
+        using (var response = await http.GetAsync(new Uri($"v1/runs/{run.RunId}/events?subscriptionId=sse-resume&cursor={Uri.EscapeDataString(events[2].Id)}",
+            UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        {
+            await foreach (var message in SseReader.ReadAsync(await response.Content.ReadAsStreamAsync()))
+            {
+                sent.Add(message);
+            }
+        }
+        var listed = await http.GetFromJsonAsync<JsonElement>(new Uri($"v1/runs/{run.RunId}/subscribers", UriKind.Relative));
+        var subscriber = listed.GetProperty("subscribers").EnumerateArray().Single(s => s.GetProperty("subscriptionId").GetString() == "sse-resume");
+        // The same subscription id over SignalR, without a cursor, resumes from what SSE recorded as acknowledged.
+        var resumed = new List<RunEvent>();
+        await CollectAsync(hub, "SubscribeAs", [run.RunId, "sse-resume", null], resumed);
+
+        Assert.Equal(events[3..].Select(e => e.Id), sent.Select(m => m.Id));
+        Assert.Equal(events[2].Id, subscriber.GetProperty("acknowledged").GetString());
+        Assert.Equal("sse", subscriber.GetProperty("transport").GetString());
+        Assert.Equal(events[3..].Select(e => e.Id), resumed.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task Subscribe_InvalidCursorOrSubscriptionId_SameRefusalOverHubAndSse_NothingRegistered()
+    {
+        var (hub, run) = await StartRunAsync();
+        await using var connection = hub;
+        var otherRun = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "another");
+        await PublishAsync(run, run.RunStarted(), run.RunCompleted());
+        await CollectAsync(hub, "SubscribeAs", [run.RunId, "sub-taken", null], []);
+        using var http = await fixture.ClientForAsync(run.Tenant);
+        var longCursor = new string('c', 513);
+
+        var hubCursor = await Assert.ThrowsAsync<HubException>(() => CollectAsync(hub, "Subscribe", [otherRun, longCursor], []));
+        var hubTaken = await Assert.ThrowsAsync<HubException>(() => CollectAsync(hub, "SubscribeAs", [otherRun, "sub-taken", null], []));
+        using var sseCursor = await http.GetAsync(new Uri($"v1/runs/{otherRun}/events?cursor={longCursor}", UriKind.Relative));
+        using var sseMalformed = await http.GetAsync(new Uri($"v1/runs/{otherRun}/events?subscriptionId=not%2Fvalid", UriKind.Relative));
+        using var sseTaken = await http.GetAsync(new Uri($"v1/runs/{otherRun}/events?subscriptionId=sub-taken", UriKind.Relative));
+
+        Assert.Contains("[invalid_request] cursor must be an event id of at most 512 characters.", hubCursor.Message, StringComparison.Ordinal);
+        Assert.Contains("[invalid_request] This subscription id belongs to another run; choose a new one per run.", hubTaken.Message, StringComparison.Ordinal);
+        await AssertInvalidAsync(sseCursor, "cursor", "The cursor (Last-Event-ID or ?cursor=) must be an event id of at most 512 characters.");
+        await AssertInvalidAsync(sseMalformed, "subscriptionId",
+            "subscriptionId must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        await AssertInvalidAsync(sseTaken, "subscriptionId", "This subscription id belongs to another run; choose a new one per run.");
+        var listed = await http.GetFromJsonAsync<JsonElement>(new Uri($"v1/runs/{otherRun}/subscribers", UriKind.Relative));
+        Assert.Empty(listed.GetProperty("subscribers").EnumerateArray());
+    }
+
+    private static async Task AssertInvalidAsync(HttpResponseMessage response, string field, string message)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("invalid_request", problem.GetProperty("code").GetString());
+        Assert.Equal(message, problem.GetProperty("detail").GetString());
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty(field)[0].GetString());
     }
 
     private async Task<(HubConnection Hub, RunScript Run)> StartRunAsync()

@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.TestSupport;
 using AgentOrchestrator.Workflows;
 using Microsoft.AspNetCore.SignalR.Client;
 

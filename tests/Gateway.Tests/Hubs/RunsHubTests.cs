@@ -1,5 +1,5 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Gateway.Events;
+using AgentOrchestrator.RunStreaming.Ordering;
 using AgentOrchestrator.TestSupport;
 using MassTransit;
 using Microsoft.AspNetCore.SignalR;

@@ -172,7 +172,7 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
             return "a MassTransit publish span under a RunActivity span";
         }
         var consumed = spans.Any(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer
-            && s.TagObjects.Any(t => t.Value is string value && value.Contains(nameof(Gateway.Events.RunEventsPublishedConsumer), StringComparison.Ordinal))
+            && s.TagObjects.Any(t => t.Value is string value && value.Contains(nameof(RunStreaming.Sources.RunEventsPublishedConsumer), StringComparison.Ordinal))
             && Ancestors(s, byId).Any(a => publishes.Contains(a)));
         return consumed ? string.Empty : "the gateway's RunEventsPublishedConsumer span under a publish span";
     }

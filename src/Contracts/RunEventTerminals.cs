@@ -1,0 +1,8 @@
+namespace AgentOrchestrator.Contracts;
+
+/// <summary>The run-level event types after which a run has no more events.</summary>
+public static class RunEventTerminals
+{
+    public static bool IsTerminal(string type) =>
+        type is RunEventTypes.RunCompleted or RunEventTypes.RunFailed or RunEventTypes.RunCanceled;
+}

@@ -1,7 +1,0 @@
-namespace AgentOrchestrator.Gateway.Delivery;
-
-/// <summary>This gateway process's identity among its peers (machine name plus a per-process suffix).</summary>
-public sealed class GatewayInstance
-{
-    public string Id { get; } = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
-}
