@@ -198,6 +198,9 @@ public sealed class DistributedDeployment : IRunningDeployment
         return url;
     }
 
+    /// <summary>The operating-system process id of a gateway (benchmarks read its CPU time).</summary>
+    public int ProcessIdOf(Uri gateway) => _gateways.Single(g => g.Url == gateway).Process.ProcessId;
+
     /// <summary>kill -9 of one gateway process.</summary>
     public async Task KillGatewayAsync(Uri gateway) => await _gateways.Single(g => g.Url == gateway).Process.DisposeAsync();
 
