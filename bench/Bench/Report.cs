@@ -113,5 +113,6 @@ internal static class Report
     public static long NowUnixMicroseconds() => ((Stopwatch.GetTimestamp() - s_clockOrigin) * 1_000_000 / Stopwatch.Frequency) + s_unixOriginUs;
 
     private static readonly long s_clockOrigin = Stopwatch.GetTimestamp();
-    private static readonly long s_unixOriginUs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    // Microseconds, not milliseconds: the anchor's rounding would shift every comparison with another process's stamps.
+    private static readonly long s_unixOriginUs = (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 }

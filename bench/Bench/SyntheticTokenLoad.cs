@@ -1,5 +1,5 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.ServiceDefaults;
+using AgentOrchestrator.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

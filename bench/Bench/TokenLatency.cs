@@ -13,7 +13,8 @@ namespace AgentOrchestrator.Bench;
 /// product embedded and distributed over RabbitMQ (writer-reviewer runs). The first token of each delta is measured
 /// (later tokens of a batch wait less). Every row is compared with the direct read (added p50) and with the relay at
 /// the same N (ratio at p50 and p99: issue 12's goal is the RabbitMQ path within 1.5x of the relay at 50 streams).
-/// A second table breaks the product's latency down per hop of the token's path (<see cref="TokenHops"/>).
+/// A second table breaks the product's latency down per hop of the token's path (<see cref="TokenHops"/>): the product's
+/// subscribers use timed subscriptions (each live delta carries its path's stamps; a few dozen bytes more per delta).
 /// </summary>
 internal static class TokenLatency
 {
@@ -102,7 +103,7 @@ internal static class TokenLatency
                 Report.F(Report.Percentile(r.Samples, 0.5) - Of(Direct, r.Runs, 0.5)),
                 Report.F(Report.Percentile(r.Samples, 0.5) / Of(Relay, r.Runs, 0.5)), Report.F(Report.Percentile(r.Samples, 0.99) / Of(Relay, r.Runs, 0.99)),
             }));
-        Console.WriteLine("### token-latency per hop (each hop from the point before it; source: events = stamps of every delta, metrics = the service's histogram between two scrapes, interpolated in its buckets)");
+        Console.WriteLine("### token-latency per hop (each hop from the point before it; source: events = stamps of every delta of a timed subscription and the client's receipt, metrics = the service's histogram between two scrapes, interpolated in its buckets)");
         Report.Table(["mode", "concurrent streams", "hop", "from", "source", "samples", "p50 ms", "p99 ms"],
             rows.Where(r => r.Hops is not null).SelectMany(r => r.Hops!.Rows().Select(h => new[]
             {
@@ -199,12 +200,13 @@ internal static class TokenLatency
         await using var client = await RunClient.ConnectAsync(deployment.Gateway, tenant);
         var runId = await client.StartRunAsync(Flows.WriterReviewer, $"Measure the token path for {tenant}.");
         var local = new List<double>();
-        await foreach (var runEvent in client.StreamEventsAsync(runId, TimeSpan.FromMinutes(3)))
+        await foreach (var timed in client.StreamTimedEventsAsync(runId, TimeSpan.FromMinutes(3)))
         {
             var receivedAtUs = Report.NowUnixMicroseconds();
-            if (runEvent.Type == RunEventTypes.Token && runEvent.ModelEmittedAtUs is { } emittedAtUs)
+            if (timed.Event.Type == RunEventTypes.Token && timed.Event.ModelEmittedAtUs is { } emittedAtUs)
             {
                 local.Add((receivedAtUs - emittedAtUs) / 1000.0);
+                hops?.Add(timed, receivedAtUs);
             }
         }
         lock (samples)

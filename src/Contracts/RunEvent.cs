@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace AgentOrchestrator.Contracts;
 
@@ -43,7 +44,20 @@ public sealed record RunEvent
 
     /// <summary>For token deltas: when the model emitted the first token of the delta (Unix µs), if the model said so.</summary>
     public long? ModelEmittedAtUs { get; init; }
+
+    /// <summary>
+    /// Inside a gateway: the <see cref="TokenPath"/> points this token delta passed so far, for its hop metrics. Never
+    /// serialized (no bytes on the bus or to subscribers); null everywhere else.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<PathStamp>? Trace { get; init; }
 }
+
+/// <summary>
+/// What a timed subscription (docs/protocol.md "Timed subscriptions") delivers: the event and, for a live token delta,
+/// the <see cref="TokenPath"/> points it passed up to the gateway handing it to the connection (empty otherwise).
+/// </summary>
+public sealed record TimedRunEvent(RunEvent Event, IReadOnlyList<PathStamp> Hops);
 
 /// <summary>How event ids are built: the same event always gets the same id, whoever publishes it again.</summary>
 public static class RunEventIds

@@ -35,6 +35,9 @@ public sealed class InProcessDeployment : IAsyncDisposable
     /// <summary>The gateway's root address, ending in "/".</summary>
     public Uri Address { get; }
 
+    /// <summary>The process's services (e.g. its meters, for tests that read metrics through a MeterListener).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<InProcessDeployment> StartAsync(InProcessDeploymentOptions? options = null)
     {
         options ??= new InProcessDeploymentOptions();

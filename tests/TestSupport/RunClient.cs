@@ -42,6 +42,16 @@ public sealed class RunClient : IAsyncDisposable
         }
     }
 
+    /// <summary>As <see cref="StreamEventsAsync"/>, a timed subscription: live token deltas come with the points of their path.</summary>
+    public async IAsyncEnumerable<TimedRunEvent> StreamTimedEventsAsync(string runId, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await foreach (var timed in _hub.StreamAsync<TimedRunEvent>("SubscribeTimed", runId, null, cancel.Token))
+        {
+            yield return timed;
+        }
+    }
+
     /// <summary>Reads the run's event stream until it ends (after the terminal event).</summary>
     public async Task<List<RunEvent>> ReadAllEventsAsync(string runId, TimeSpan timeout)
     {

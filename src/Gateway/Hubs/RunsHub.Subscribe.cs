@@ -20,15 +20,23 @@ public sealed partial class RunsHub
     /// the run's canonical order; the stream ends after run.completed, run.failed or run.canceled. A cursor this
     /// gateway does not hold gets stream.reset, then the whole transcript.
     /// </summary>
-    public Task<IAsyncEnumerable<RunEvent>> Subscribe(string runId, string? cursor, RunSubscriptions subscriptions) =>
-        SubscribeCore(runId, subscriptionId: null, cursor, subscriptions);
+    public async Task<IAsyncEnumerable<RunEvent>> Subscribe(string runId, string? cursor, RunSubscriptions subscriptions) =>
+        Stream(await OpenAsync(runId, subscriptionId: null, cursor, timed: false, subscriptions), default);
 
     /// <summary>
     /// As <see cref="Subscribe"/>, under a subscription id the client chooses and keeps across reconnects (on any
     /// gateway): without a cursor it resumes from the subscription's acknowledged position.
     /// </summary>
-    public Task<IAsyncEnumerable<RunEvent>> SubscribeAs(string runId, string subscriptionId, string? cursor, RunSubscriptions subscriptions) =>
-        SubscribeCore(runId, subscriptionId ?? string.Empty, cursor, subscriptions);
+    public async Task<IAsyncEnumerable<RunEvent>> SubscribeAs(string runId, string subscriptionId, string? cursor, RunSubscriptions subscriptions) =>
+        Stream(await OpenAsync(runId, subscriptionId ?? string.Empty, cursor, timed: false, subscriptions), default);
+
+    /// <summary>
+    /// As <see cref="Subscribe"/>, each event wrapped with the points of its path (live token deltas, up to the gateway
+    /// handing it to this connection; empty otherwise), for measuring the token path (docs/protocol.md "Timed
+    /// subscriptions"). Other subscriptions carry no stamps.
+    /// </summary>
+    public async Task<IAsyncEnumerable<TimedRunEvent>> SubscribeTimed(string runId, string? cursor, RunSubscriptions subscriptions) =>
+        Timed(Stream(await OpenAsync(runId, subscriptionId: null, cursor, timed: true, subscriptions), default));
 
     /// <summary>
     /// The client has rendered everything up to <paramref name="cursor"/> of its subscription to
@@ -49,7 +57,7 @@ public sealed partial class RunsHub
         throw ToHubException(SubscribeError.RunNotFound);
     }
 
-    private async Task<IAsyncEnumerable<RunEvent>> SubscribeCore(string runId, string? subscriptionId, string? cursor, RunSubscriptions subscriptions)
+    private async Task<RunSubscription> OpenAsync(string runId, string? subscriptionId, string? cursor, bool timed, RunSubscriptions subscriptions)
     {
         var tenant = TenantIds.TenantOf(Context.User);
         using var tenantScope = LogContext.PushProperty("TenantId", tenant);
@@ -62,13 +70,22 @@ public sealed partial class RunsHub
             Cursor = cursor,
             Subject = TenantIds.SubjectOf(Context.User),
             Transport = Transport,
+            Timed = timed,
         }, Context.ConnectionAborted);
         if (!outcome.Opened)
         {
             throw ToHubException(outcome.Error);
         }
         Context.Items[SubscriptionItem(runId)] = outcome.Subscription;
-        return Stream(outcome.Subscription, default);
+        return outcome.Subscription;
+    }
+
+    private static async IAsyncEnumerable<TimedRunEvent> Timed(IAsyncEnumerable<RunEvent> events)
+    {
+        await foreach (var runEvent in events)
+        {
+            yield return new TimedRunEvent(runEvent, runEvent.Trace ?? []);
+        }
     }
 
     /// <summary>Ends with the subscription; a slow-consumer end reaches the client as a HubException "[slow_consumer] ...".</summary>

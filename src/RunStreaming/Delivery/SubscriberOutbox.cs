@@ -25,6 +25,8 @@ internal sealed class SubscriberOutbox
     // Text of merged deltas, appended in place: building a new string per merge would copy the whole backlog each time
     // (quadratic CPU on the feed's thread, which every subscriber shares). The node's Text is stale while it is here.
     private readonly Dictionary<LinkedListNode<RunEvent>, StringBuilder> _mergedText = [];
+    // When traced token deltas were queued (Unix µs), for the gateway's enqueue-to-written hop; a merge keeps the oldest.
+    private readonly Dictionary<LinkedListNode<RunEvent>, long> _enqueuedAt = [];
     private readonly DeliveryOptions _limits;
     private readonly DeliveryMetrics? _metrics;
     private long _bytes;
@@ -48,8 +50,14 @@ internal sealed class SubscriberOutbox
     /// <summary>Deltas merged into another queued delta so far.</summary>
     public long CoalescedCount { get; private set; }
 
-    /// <summary>Queues an event; false when the queue is closed or this event pushed it past the hard limit (it then fails).</summary>
-    public bool Enqueue(RunEvent runEvent)
+    /// <summary>When the event the last read returned was queued (Unix µs), if it was stamped; otherwise 0. One reader.</summary>
+    public long LastReadEnqueuedAtUs { get; private set; }
+
+    /// <summary>
+    /// Queues an event; false when the queue is closed or this event pushed it past the hard limit (it then fails).
+    /// <paramref name="enqueuedAtUs"/>: its enqueue stamp (a traced token delta), returned with it by <see cref="LastReadEnqueuedAtUs"/>.
+    /// </summary>
+    public bool Enqueue(RunEvent runEvent, long enqueuedAtUs = 0)
     {
         ArgumentNullException.ThrowIfNull(runEvent);
         TaskCompletionSource? wake;
@@ -71,8 +79,13 @@ internal sealed class SubscriberOutbox
                 }
                 else
                 {
-                    _open[key] = _items.AddLast(runEvent);
+                    var added = _items.AddLast(runEvent);
+                    _open[key] = added;
                     _bytes += SizeOf(runEvent);
+                    if (enqueuedAtUs != 0)
+                    {
+                        _enqueuedAt[added] = enqueuedAtUs;
+                    }
                 }
             }
             else
@@ -190,6 +203,7 @@ internal sealed class SubscriberOutbox
         _items.Clear();
         _open.Clear();
         _mergedText.Clear();
+        _enqueuedAt.Clear();
         _bytes = 0;
     }
 
@@ -208,6 +222,7 @@ internal sealed class SubscriberOutbox
         {
             runEvent = runEvent with { Text = merged.ToString() };
         }
+        LastReadEnqueuedAtUs = _enqueuedAt.Remove(node, out var enqueuedAtUs) ? enqueuedAtUs : 0;
         if (runEvent.Type == RunEventTypes.Token)
         {
             var key = (runEvent.Step ?? string.Empty, runEvent.Attempt);
@@ -238,6 +253,7 @@ internal sealed class SubscriberOutbox
                 {
                     _bytes -= SizeOf(node);
                     _items.Remove(node);
+                    _enqueuedAt.Remove(node);
                     var later = _mergedText.Remove(node, out var text) ? node.Value with { Text = text.ToString() } : node.Value;
                     Merge(first, later);
                 }

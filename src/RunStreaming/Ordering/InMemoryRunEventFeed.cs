@@ -13,7 +13,7 @@ namespace AgentOrchestrator.RunStreaming.Ordering;
 /// Released events go to each subscriber's <see cref="SubscriberOutbox"/>, which never blocks the source.
 /// </summary>
 internal sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options, IOptions<DeliveryOptions> delivery, TimeProvider time,
-    ILogger<InMemoryRunEventFeed> logger, DeliveryMetrics? metrics = null)
+    ILogger<InMemoryRunEventFeed> logger, DeliveryMetrics? metrics = null, RunStreamMetrics? streamMetrics = null)
     : IRunEventFeed
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
@@ -77,16 +77,29 @@ internal sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options
         }
     }
 
-    /// <summary>Pushes released events to the run's subscribers (under the tail's lock, so every subscriber sees the release order).</summary>
-    private static void Push(RunTail tail, List<RunEvent> released)
+    /// <summary>
+    /// Pushes released events to the run's subscribers (under the tail's lock, so every subscriber sees the release order).
+    /// A traced token delta records its release hop, and each subscriber's enqueue hop with its own stamp.
+    /// </summary>
+    private void Push(RunTail tail, List<RunEvent> released)
     {
         foreach (var runEvent in released)
         {
+            var trace = streamMetrics is null ? null : runEvent.Trace;
+            if (trace is { Count: >= 2 })
+            {
+                streamMetrics!.TokenHop(trace[^2], trace[^1]);
+            }
             for (var i = tail.Subscribers.Count - 1; i >= 0; i--)
             {
-                if (!tail.Subscribers[i].Enqueue(runEvent))
+                var enqueuedAtUs = trace is null ? 0 : streamMetrics!.NowUs();
+                if (!tail.Subscribers[i].Enqueue(runEvent, enqueuedAtUs))
                 {
                     tail.Subscribers.RemoveAt(i);
+                }
+                else if (trace is { Count: > 0 })
+                {
+                    streamMetrics!.TokenHop(TokenPath.GatewayEnqueued, trace[^1].AtUs, enqueuedAtUs);
                 }
             }
         }

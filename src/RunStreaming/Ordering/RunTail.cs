@@ -273,6 +273,19 @@ internal sealed class RunTail(string key, string tenantId, string runId, DateTim
     private void Release(RunEvent runEvent, DateTimeOffset now, int maxEvents, List<RunEvent> released)
     {
         var sequence = _nextSequence++;
+        if (runEvent.Trace is { } trace)
+        {
+            // Subscribers get the delta with its trace ending here; the tail keeps it without (replays are not timed).
+            released.Add(runEvent with
+            {
+                Trace = [.. trace, new PathStamp(TokenPath.GatewayReleased, (now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond)],
+            });
+            runEvent = runEvent with { Trace = null };
+        }
+        else
+        {
+            released.Add(runEvent);
+        }
         _retained.Add(new Retained(sequence, runEvent));
         _sequenceById[runEvent.Id] = sequence;
         if (runEvent.Type == RunEventTypes.RunStarted)
@@ -294,7 +307,6 @@ internal sealed class RunTail(string key, string tenantId, string runId, DateTim
             _retained.RemoveRange(0, excess);
             _trimmed = true;
         }
-        released.Add(runEvent);
     }
 
     private readonly record struct Retained(long Sequence, RunEvent Event);

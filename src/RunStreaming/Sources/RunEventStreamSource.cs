@@ -190,10 +190,10 @@ internal sealed partial class RunEventStreamSource(
             try
             {
                 var message = RunEventEnvelope.Parse(delivery.Body);
-                feed.Append(message);
+                // Warm-up and resume backlogs are read late on purpose: only live consumption says how far behind we are.
+                feed.Append(state.IsReady ? streamMetrics.Received(message) : message);
                 if (state.IsReady)
                 {
-                    // Warm-up and resume backlogs are read late on purpose: only live consumption says how far behind we are.
                     streamMetrics.BusConsumed(message, RunStreamMetrics.StreamTransport);
                 }
                 return;

@@ -10,7 +10,7 @@ internal sealed class RunEventsPublishedConsumer(IRunEventFeed feed, RunStreamMe
 {
     public Task Consume(ConsumeContext<RunEventsPublished> context)
     {
-        feed.Append(context.Message);
+        feed.Append(metrics.Received(context.Message));
         metrics.BusConsumed(context.Message, RunStreamMetrics.InMemoryTransport);
         return Task.CompletedTask;
     }

@@ -16,13 +16,15 @@ namespace AgentOrchestrator.RunStreaming.Subscriptions;
 /// does not hold gets stream.reset first and then the whole transcript: from the tail when it holds the run from its
 /// start, otherwise the durable record (finished steps and lifecycle) followed by the tail's events of the other
 /// steps. Throws <see cref="SlowConsumerException"/> when the subscriber falls past its hard limit. Every event waits
-/// for its tenant's share of the gateway's outbound capacity (<see cref="DeliveryScheduler"/>) before it is sent.
+/// for its tenant's share of the gateway's outbound capacity (<see cref="DeliveryScheduler"/>) before it is sent. A live
+/// traced token delta records its enqueue-to-written hop when it is handed to the transport; a timed subscription gets it
+/// with its whole trace (<see cref="RunEvent.Trace"/> ending at gateway.written), the others exactly as queued.
 /// </summary>
 internal sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript durable, IOptionsMonitor<DeliveryOptions> options,
-    DeliveryMetrics metrics, DeliveryPacer pacer, TimeProvider time, ILogger<RunEventStreamer> logger)
+    DeliveryMetrics metrics, DeliveryPacer pacer, RunStreamMetrics streamMetrics, TimeProvider time, ILogger<RunEventStreamer> logger)
 {
     public async IAsyncEnumerable<RunEvent> StreamAsync(string tenantId, string runId, string? cursor, LocalSubscriber subscriber,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        bool timed, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var queue = new SubscriberOutbox(options.CurrentValue, metrics);
@@ -66,12 +68,24 @@ internal sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript
             {
                 continue; // reached this gateway after the durable record had it: already sent
             }
-            yield return Delivered(await sends.SendAsync(runEvent, live: true, cancellationToken), subscriber);
+            var enqueuedAtUs = queue.LastReadEnqueuedAtUs;
+            var sent = Delivered(await sends.SendAsync(runEvent, live: true, cancellationToken), subscriber);
+            yield return enqueuedAtUs == 0 ? sent : Written(sent, enqueuedAtUs, timed);
             if (RunEventTerminals.IsTerminal(runEvent.Type))
             {
                 yield break;
             }
         }
+    }
+
+    /// <summary>A traced delta handed to the transport now: its hop from the enqueue, and for a timed subscription its trace.</summary>
+    private RunEvent Written(RunEvent runEvent, long enqueuedAtUs, bool timed)
+    {
+        var writtenAtUs = streamMetrics.NowUs();
+        streamMetrics.TokenHop(TokenPath.GatewayWritten, enqueuedAtUs, writtenAtUs);
+        return timed && runEvent.Trace is { } trace
+            ? runEvent with { Trace = [.. trace, new PathStamp(TokenPath.GatewayEnqueued, enqueuedAtUs), new PathStamp(TokenPath.GatewayWritten, writtenAtUs)] }
+            : runEvent;
     }
 
     private static ValueTask<RunEvent?> NextAsync(SubscriberOutbox queue, SubscriberSends sends, CancellationToken cancellationToken)

@@ -19,4 +19,10 @@ public sealed record RunSubscribeRequest
     public string? Subject { get; init; }
 
     public required RunStreamTransport Transport { get; init; }
+
+    /// <summary>
+    /// Live token deltas come with the points of their path (<see cref="AgentOrchestrator.Contracts.RunEvent.Trace"/>, up to
+    /// gateway.written), for measuring; the transport delivers them (docs/protocol.md "Timed subscriptions").
+    /// </summary>
+    public bool Timed { get; init; }
 }

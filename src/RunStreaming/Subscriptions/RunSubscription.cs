@@ -11,10 +11,13 @@ public sealed class RunSubscription : IDisposable
     private readonly RunEventStreamer _streamer;
     private readonly LocalSubscriber _subscriber;
     private readonly DeliveryMetrics _metrics;
+    private readonly bool _timed;
     private int _disposed;
 
-    internal RunSubscription(RunEventStreamer streamer, LocalSubscriber subscriber, DeliveryMetrics metrics, string tenantId, string runId, string? cursor)
+    internal RunSubscription(RunEventStreamer streamer, LocalSubscriber subscriber, DeliveryMetrics metrics, string tenantId, string runId, string? cursor,
+        bool timed)
     {
+        _timed = timed;
         _streamer = streamer;
         _subscriber = subscriber;
         _metrics = metrics;
@@ -42,7 +45,7 @@ public sealed class RunSubscription : IDisposable
     {
         try
         {
-            await foreach (var runEvent in _streamer.StreamAsync(TenantId, RunId, Cursor, _subscriber, cancellationToken))
+            await foreach (var runEvent in _streamer.StreamAsync(TenantId, RunId, Cursor, _subscriber, _timed, cancellationToken))
             {
                 yield return runEvent;
             }

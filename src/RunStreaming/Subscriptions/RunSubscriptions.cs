@@ -66,7 +66,7 @@ public sealed class RunSubscriptions
         {
             subscriber.Acknowledge(cursor);
         }
-        return SubscribeOutcome.Of(new RunSubscription(_streamer, subscriber, _metrics, request.TenantId, request.RunId, cursor));
+        return SubscribeOutcome.Of(new RunSubscription(_streamer, subscriber, _metrics, request.TenantId, request.RunId, cursor, request.Timed));
     }
 
     /// <summary>Null when <paramref name="cursor"/> may be acknowledged (an event id of 1 to <see cref="MaxCursorLength"/> characters).</summary>

@@ -5,7 +5,8 @@ namespace AgentOrchestrator.RunStreaming.Telemetry;
 
 /// <summary>
 /// How late the token path runs, on the gateway's meter: token deltas reaching subscribers after the model emitted
-/// them, and run-event messages consumed after they were published. Tenant tags come from the run events' own tenant.
+/// them, run-event messages consumed after they were published, and each hop of a token delta's path through the
+/// gateway (<see cref="TokenPath"/>). Tenant tags come from the run events' own tenant.
 /// </summary>
 internal sealed class RunStreamMetrics
 {
@@ -19,6 +20,7 @@ internal sealed class RunStreamMetrics
 
     private readonly Histogram<double> _tokenLatency;
     private readonly Histogram<double> _consumeLag;
+    private readonly Histogram<double> _tokenHops;
     private readonly TimeProvider _time;
 
     public RunStreamMetrics(IMeterFactory meterFactory, TimeProvider time)
@@ -32,7 +34,47 @@ internal sealed class RunStreamMetrics
         _consumeLag = meter.CreateHistogram("bus.consume.lag", "ms",
             "From a run-event message's publish time (its newest event's timestamp) to the gateway consuming it, once caught up",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
+        _tokenHops = meter.CreateHistogram("gateway.token.hop", "ms",
+            "One hop of a token delta's path through the gateway, by hop: the point it reaches (gateway.received, gateway.released, gateway.enqueued, gateway.written), from the point before it",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TokenPath.HopBucketsMs });
     }
+
+    /// <summary>Unix µs now, on the clock the hop stamps use.</summary>
+    public long NowUs() => TokenPath.NowUs(_time);
+
+    /// <summary>
+    /// A message taken from the bus: its token deltas that carry the publisher's stamps get a <see cref="RunEvent.Trace"/>
+    /// ending at gateway.received (recording that hop); the message itself when it has no stamps.
+    /// </summary>
+    public RunEventsPublished Received(RunEventsPublished message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Stamps is not { Count: > 0 } stamps)
+        {
+            return message;
+        }
+        var received = new PathStamp(TokenPath.GatewayReceived, NowUs());
+        var events = new RunEvent[message.Events.Count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            var runEvent = message.Events[i];
+            events[i] = runEvent.Type == RunEventTypes.Token ? runEvent with { Trace = [.. stamps, received] } : runEvent;
+        }
+        TokenHop(stamps[^1], received);
+        return message with { Events = events };
+    }
+
+    /// <summary>One hop, named by the point it reaches, from <paramref name="from"/>.</summary>
+    public void TokenHop(PathStamp from, PathStamp to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        TokenHop(to.Point, from.AtUs, to.AtUs);
+    }
+
+    /// <summary>One hop to the point <paramref name="hop"/> (a <see cref="TokenPath"/> name), Unix µs at both ends.</summary>
+    public void TokenHop(string hop, long fromUs, long toUs) =>
+        _tokenHops.Record(TokenPath.HopMs(fromUs, toUs), new KeyValuePair<string, object?>("hop", hop));
 
     /// <summary>A live token delta handed to a subscriber: records its latency from the model's emit stamp, if it has one.</summary>
     public void LiveTokenDelivered(RunEvent runEvent)
