@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace AgentOrchestrator.DevServer;
 
-/// <summary>Reads --port, --ip, --namespace (repeatable) and --log-level (debug shows one line per workflow state change).</summary>
+/// <summary>
+/// Reads --port, --ip, --namespace (repeatable), --db-filename PATH (durable SQLite state), --in-memory (the default)
+/// and --log-level (debug shows one line per workflow state change).
+/// </summary>
 internal static class DevServerCommandLine
 {
     public static (DevServerOptions Options, Serilog.Events.LogEventLevel LogLevel) Parse(string[] args)
@@ -11,6 +14,11 @@ internal static class DevServerCommandLine
         var logLevel = Serilog.Events.LogEventLevel.Information;
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--in-memory")
+            {
+                options.DatabasePath = null;
+                continue;
+            }
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"missing value for {args[i]}");
             switch (args[i])
             {
@@ -24,11 +32,14 @@ internal static class DevServerCommandLine
                     // Repeatable, like Temporal's CLI dev server: each names one more namespace to register.
                     options.Namespaces.Add(value);
                     break;
+                case "--db-filename":
+                    options.DatabasePath = value;
+                    break;
                 case "--log-level":
                     logLevel = Enum.Parse<Serilog.Events.LogEventLevel>(value, ignoreCase: true);
                     break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --log-level)");
+                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --db-filename, --in-memory, --log-level)");
             }
             i++;
         }

@@ -61,6 +61,16 @@ public sealed class DevServerHost : IAsyncDisposable
         }
         builder.Services.AddTemporalDevServerCore(options);
         var app = builder.Build();
+        try
+        {
+            // The engine restores stored state when it is built: a bad database fails the start, and timers due meanwhile fire now.
+            app.Services.GetRequiredService<WorkflowEngine>();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         app.MapTemporalDevServer();
         await app.StartAsync(cancellationToken);
         // Schedules run on their own timers: a restarted server resumes the stored ones now, not at the first call.
@@ -103,7 +113,9 @@ public static class DevServerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<DevServerMetrics>();
-        services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
+        services.TryAddSingleton<IWorkflowStore>(provider => string.IsNullOrEmpty(options.DatabasePath)
+            ? new InMemoryWorkflowStore()
+            : SqliteWorkflowStore.Open(options.DatabasePath, provider.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteWorkflowStore>()));
         services.TryAddSingleton<WorkflowEngine>();
         services.TryAddSingleton<NamespaceRegistry>();
         services.TryAddSingleton<SearchAttributeRegistry>();

@@ -17,6 +17,12 @@ public sealed class DevServerOptions
     /// <summary>More namespaces registered at start-up; others only through RegisterNamespace (an unknown namespace is NOT_FOUND).</summary>
     public List<string> Namespaces { get; set; } = [];
 
+    /// <summary>
+    /// SQLite file that keeps every workflow across restarts (created if missing); null or empty keeps state in
+    /// memory only (a restart loses everything).
+    /// </summary>
+    public string? DatabasePath { get; set; }
+
     /// <summary>How long closed workflow runs are kept before they are dropped.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 

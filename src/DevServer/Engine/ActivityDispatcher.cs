@@ -88,11 +88,7 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             Expiration = scheduleToClose > TimeSpan.Zero ? (now + scheduleToClose).UtcDateTime : null,
         };
         run.Activities.Add(activity.ScheduledEventId, activity);
-        if (scheduleToClose > TimeSpan.Zero)
-        {
-            activity.ScheduleToCloseTimer = context.StartTimer(scheduleToClose,
-                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, activity.Attempt, TimeoutType.ScheduleToClose, anyPhase: true)));
-        }
+        ArmScheduleToClose(run, activity);
         // Only an explicit schedule-to-start timeout ends a queued attempt; a normalized one equals schedule-to-close.
         QueueAttempt(run, activity, NonNegative(command.ScheduleToStartTimeout) > TimeSpan.Zero ? scheduleToStart : TimeSpan.Zero);
     }
@@ -101,14 +97,87 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
     {
         activity.Phase = ActivityPhase.Queued;
         activity.CurrentAttemptScheduledTime = context.Now.UtcDateTime;
-        var attempt = activity.Attempt;
-        if (scheduleToStart > TimeSpan.Zero)
+        activity.AttemptScheduleToStart = scheduleToStart;
+        ArmQueued(run, activity);
+        Enqueue(run, activity);
+    }
+
+    private void Enqueue(WorkflowRun run, ActivityState activity) =>
+        Queue(run.NamespaceName, activity.TaskQueue).Add(new ActivityTaskDispatch(this, run, activity.ScheduledEventId, activity.Attempt,
+            DispatchKey.From(activity.Attributes.Priority)));
+
+    /// <summary>
+    /// Re-arms a pending activity of a run loaded from storage: its timeouts count from the times recorded, and a
+    /// queued attempt goes back on its queue. A started attempt keeps its token: its worker may still complete it.
+    /// </summary>
+    public void Resume(WorkflowRun run, ActivityState activity)
+    {
+        ArmScheduleToClose(run, activity);
+        switch (activity.Phase)
         {
-            activity.AttemptTimers.Add(context.StartTimer(scheduleToStart,
+            case ActivityPhase.Queued:
+                ArmQueued(run, activity);
+                Enqueue(run, activity);
+                break;
+            case ActivityPhase.Started:
+                ArmStarted(run, activity);
+                break;
+            case ActivityPhase.BackingOff:
+                ArmBackoff(run, activity);
+                break;
+        }
+    }
+
+    private void ArmScheduleToClose(WorkflowRun run, ActivityState activity)
+    {
+        if (activity.Expiration is { } expiration)
+        {
+            activity.ScheduleToCloseTimer = context.StartTimerAt(expiration,
+                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, activity.Attempt, TimeoutType.ScheduleToClose, anyPhase: true)));
+        }
+    }
+
+    private void ArmQueued(WorkflowRun run, ActivityState activity)
+    {
+        var attempt = activity.Attempt;
+        if (activity.AttemptScheduleToStart > TimeSpan.Zero)
+        {
+            activity.AttemptTimers.Add(context.StartTimerAt(activity.CurrentAttemptScheduledTime + activity.AttemptScheduleToStart,
                 () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.ScheduleToStart, anyPhase: false))));
         }
-        Queue(run.NamespaceName, activity.TaskQueue).Add(new ActivityTaskDispatch(this, run, activity.ScheduledEventId, attempt,
-            DispatchKey.From(activity.Attributes.Priority)));
+    }
+
+    /// <summary>Start-to-close from the attempt's start, heartbeat from its last heartbeat (or start).</summary>
+    private void ArmStarted(WorkflowRun run, ActivityState activity)
+    {
+        var attempt = activity.Attempt;
+        var startToClose = activity.Attributes.StartToCloseTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (startToClose > TimeSpan.Zero)
+        {
+            activity.AttemptTimers.Add(context.StartTimerAt(activity.StartedTime + startToClose,
+                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
+        }
+        var heartbeat = activity.Attributes.HeartbeatTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (heartbeat > TimeSpan.Zero)
+        {
+            activity.AttemptTimers.Add(context.StartTimerAt((activity.LastHeartbeatTime ?? activity.StartedTime) + heartbeat,
+                () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.Heartbeat, anyPhase: false))));
+        }
+    }
+
+    private void ArmBackoff(WorkflowRun run, ActivityState activity)
+    {
+        var attempt = activity.Attempt;
+        activity.AttemptTimers.Add(context.StartTimerAt(activity.RetryTime, () => registry.WithLockedRun(run, r =>
+        {
+            if (r.IsOpen && r.Activities.TryGetValue(activity.ScheduledEventId, out var current) && ReferenceEquals(current, activity) &&
+                activity.Phase == ActivityPhase.BackingOff && activity.Attempt == attempt)
+            {
+                activity.AttemptTimers.Clear();
+                var scheduleToStart = NonNegative(activity.Attributes.ScheduleToStartTimeout);
+                QueueAttempt(r, activity, scheduleToStart < NonNegative(activity.Attributes.ScheduleToCloseTimeout) ? scheduleToStart : TimeSpan.Zero);
+            }
+        })));
     }
 
     public async Task<PollActivityTaskQueueResponse> PollAsync(PollActivityTaskQueueRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
@@ -140,16 +209,11 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             activity.CancelAttemptTimers();
             activity.Phase = ActivityPhase.Started;
             activity.StartedTime = now.UtcDateTime;
+            activity.LastHeartbeatTime = null;
             activity.StartedIdentity = identity;
             activity.StartedRequestId = Guid.NewGuid().ToString();
             var attributes = activity.Attributes;
-            var startToClose = attributes.StartToCloseTimeout.ToTimeSpan();
-            if (startToClose > TimeSpan.Zero)
-            {
-                activity.AttemptTimers.Add(context.StartTimer(startToClose,
-                    () => registry.WithLockedRun(run, r => TimeOut(r, scheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
-            }
-            ArmHeartbeatTimer(run, activity);
+            ArmStarted(run, activity);
             return new PollActivityTaskQueueResponse
             {
                 TaskToken = new TaskToken(TaskToken.ActivityTask, run.NamespaceName, run.WorkflowId, run.RunId, scheduledEventId, attempt).ToByteString(),
@@ -173,19 +237,6 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             };
         });
 
-    private void ArmHeartbeatTimer(WorkflowRun run, ActivityState activity)
-    {
-        var heartbeat = activity.Attributes.HeartbeatTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
-        if (heartbeat <= TimeSpan.Zero)
-        {
-            return;
-        }
-        var attempt = activity.Attempt;
-        var heartbeatTimer = context.StartTimer(heartbeat,
-            () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.Heartbeat, anyPhase: false)));
-        activity.AttemptTimers.Add(heartbeatTimer);
-    }
-
     /// <summary>Runs <paramref name="action"/> on the started attempt a task token names, or throws NOT_FOUND (the SDK then drops the attempt).</summary>
     private T WithStarted<T>(ByteString taskToken, Func<WorkflowRun, ActivityState, T> action)
     {
@@ -208,17 +259,10 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
         WithStarted(request.TaskToken, (run, activity) =>
         {
             activity.HeartbeatDetails = request.Details;
-            // Reset only the heartbeat timer: drop the attempt's timers and re-arm start-to-close's remainder.
+            activity.LastHeartbeatTime = context.Now.UtcDateTime;
+            // Reset only the heartbeat timer: start-to-close keeps counting from the attempt's start.
             activity.CancelAttemptTimers();
-            var startToClose = activity.Attributes.StartToCloseTimeout.ToTimeSpan();
-            if (startToClose > TimeSpan.Zero)
-            {
-                var attempt = activity.Attempt;
-                var remaining = activity.StartedTime + startToClose - context.Now.UtcDateTime;
-                activity.AttemptTimers.Add(context.StartTimer(remaining,
-                    () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, TimeoutType.StartToClose, anyPhase: false))));
-            }
-            ArmHeartbeatTimer(run, activity);
+            ArmStarted(run, activity);
             return new RecordActivityTaskHeartbeatResponse { CancelRequested = activity.CancelRequested };
         });
 
@@ -289,17 +333,8 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
         activity.LastFailure = failure;
         activity.Phase = ActivityPhase.BackingOff;
         activity.Attempt++;
-        var attempt = activity.Attempt;
-        activity.AttemptTimers.Add(context.StartTimer(delay, () => registry.WithLockedRun(run, r =>
-        {
-            if (r.IsOpen && r.Activities.TryGetValue(activity.ScheduledEventId, out var current) && ReferenceEquals(current, activity) &&
-                activity.Phase == ActivityPhase.BackingOff && activity.Attempt == attempt)
-            {
-                activity.AttemptTimers.Clear();
-                var scheduleToStart = NonNegative(activity.Attributes.ScheduleToStartTimeout);
-                QueueAttempt(r, activity, scheduleToStart < NonNegative(activity.Attributes.ScheduleToCloseTimeout) ? scheduleToStart : TimeSpan.Zero);
-            }
-        })));
+        activity.RetryTime = context.Now.UtcDateTime + delay;
+        ArmBackoff(run, activity);
     }
 
     private void TimeOut(WorkflowRun run, long scheduledEventId, int attempt, TimeoutType timeoutType, bool anyPhase)

@@ -65,7 +65,7 @@ internal sealed class ChildWorkflows(EngineContext context, ExecutionRegistry re
         {
             var spec = StartSpec.From(initiated.Namespace, initiated.WorkflowId, initiated.WorkflowType, initiated.TaskQueue, initiated.Input,
                 initiated.WorkflowExecutionTimeout, initiated.WorkflowRunTimeout, initiated.WorkflowTaskTimeout, parent.StartAttributes.Identity,
-                Guid.NewGuid().ToString(), initiated.WorkflowIdReusePolicy, WorkflowIdConflictPolicy.Fail, initiated.RetryPolicy,
+                StartRequestId(parent, initiatedEventId), initiated.WorkflowIdReusePolicy, WorkflowIdConflictPolicy.Fail, initiated.RetryPolicy,
                 initiated.CronSchedule, initiated.Memo, initiated.SearchAttributes, initiated.Header, startDelay: null, initiated.Priority);
             spec.Attributes.ParentWorkflowNamespace = parent.NamespaceName;
             spec.Attributes.ParentWorkflowNamespaceId = parent.Chain.Namespace.Id;
@@ -134,6 +134,40 @@ internal sealed class ChildWorkflows(EngineContext context, ExecutionRegistry re
             }
         });
     }
+
+    /// <summary>
+    /// The child's start request id names the parent's command, so starting it again after a restart finds the child
+    /// that was already created instead of failing on its own workflow id.
+    /// </summary>
+    private static string StartRequestId(WorkflowRun parent, long initiatedEventId) => $"{parent.RunId}/child/{initiatedEventId}";
+
+    /// <summary>
+    /// A run loaded from storage: children whose start was not yet recorded are started (again); a closed run's
+    /// parent-close policy and its parent's notification are applied again (both do nothing the second time).
+    /// </summary>
+    public void Resume(WorkflowRun run)
+    {
+        if (run.IsOpen)
+        {
+            foreach (var child in run.Children.Values)
+            {
+                if (child.RunId is null && child.StartedEvent is null)
+                {
+                    var initiated = run.History[(int)child.InitiatedEventId - 1].StartChildWorkflowExecutionInitiatedEventAttributes;
+                    var initiatedEventId = child.InitiatedEventId;
+                    EngineContext.Defer(() => Start(run, initiated, initiatedEventId));
+                }
+            }
+            return;
+        }
+        if (run.CloseEvent is { } closeEvent && (run.Children.Count > 0 || run.StartAttributes.ParentWorkflowExecution is not null))
+        {
+            RunClosed(run, closeEvent, ContinuesChain(closeEvent));
+        }
+    }
+
+    private static bool ContinuesChain(HistoryEvent closeEvent) => closeEvent.EventType == EventType.WorkflowExecutionContinuedAsNew ||
+        closeEvent.EventType == EventType.WorkflowExecutionFailed && !string.IsNullOrEmpty(closeEvent.WorkflowExecutionFailedEventAttributes.NewExecutionRunId);
 
     public void RunClosed(WorkflowRun run, HistoryEvent closeEvent, bool chainContinues)
     {

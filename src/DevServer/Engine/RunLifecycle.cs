@@ -139,13 +139,13 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         beforeFirstTask?.Invoke(run);
         if (firstTaskBackoff > TimeSpan.Zero)
         {
-            run.RunTimers.Add(context.StartTimer(firstTaskBackoff, () => registry.WithLockedRun(run, workflowTasks.Schedule)));
+            ArmFirstTask(run);
         }
         else
         {
             workflowTasks.Schedule(run);
         }
-        ArmRunTimeout(run, now);
+        ArmRunTimeout(run);
         context.Metrics.WorkflowStarted();
         EngineLog.RunStarted(context.Logger, chain.WorkflowId, runId, attributes.WorkflowType.Name, attributes.TaskQueue.Name, attributes.Attempt);
         return run;
@@ -166,17 +166,21 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         return runTimeout > TimeSpan.Zero && timeout > runTimeout ? runTimeout : timeout;
     }
 
-    /// <summary>Arms the run timeout and the execution expiration (whichever comes first).</summary>
-    private void ArmRunTimeout(WorkflowRun run, DateTimeOffset now)
+    /// <summary>A delayed start (start delay, retry or continue-as-new backoff) schedules its first task at the execution time.</summary>
+    private void ArmFirstTask(WorkflowRun run) =>
+        run.RunTimers.Add(context.StartTimerAt(run.ExecutionTime, () => registry.WithLockedRun(run, workflowTasks.Schedule)));
+
+    /// <summary>Arms the run timeout and the execution expiration (whichever comes first), counted from the run's start.</summary>
+    private void ArmRunTimeout(WorkflowRun run)
     {
-        DateTimeOffset? deadline = null;
+        DateTime? deadline = null;
         if (run.StartAttributes.WorkflowRunTimeout is { } runTimeout && runTimeout.ToTimeSpan() > TimeSpan.Zero)
         {
-            deadline = now + runTimeout.ToTimeSpan();
+            deadline = run.StartTime + runTimeout.ToTimeSpan();
         }
         if (run.StartAttributes.WorkflowExecutionExpirationTime is { } expiration)
         {
-            var expires = expiration.ToDateTimeOffset();
+            var expires = expiration.ToDateTime();
             if (deadline is null || expires < deadline)
             {
                 deadline = expires;
@@ -184,8 +188,26 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         }
         if (deadline is { } due)
         {
-            run.RunTimers.Add(context.StartTimer(due - now, () => registry.WithLockedRun(run, TimeOut)));
+            run.RunTimers.Add(context.StartTimerAt(due, () => registry.WithLockedRun(run, TimeOut)));
         }
+    }
+
+    /// <summary>
+    /// Re-arms a run loaded from storage: an open run's timeouts and delayed first task (all counted from recorded
+    /// times, so what fell due in the downtime happens at once); a closed run's retention.
+    /// </summary>
+    public void Resume(WorkflowRun run)
+    {
+        if (!run.IsOpen)
+        {
+            registry.ScheduleDrop(run);
+            return;
+        }
+        if (run.Wft == WorkflowTaskState.None && !run.History.Exists(e => e.EventType == EventType.WorkflowTaskScheduled))
+        {
+            ArmFirstTask(run);
+        }
+        ArmRunTimeout(run);
     }
 
     private void TimeOut(WorkflowRun run)

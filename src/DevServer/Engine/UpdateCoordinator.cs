@@ -252,6 +252,22 @@ internal sealed class UpdateCoordinator(EngineContext context, ExecutionRegistry
         }
     }
 
+    /// <summary>A closed run loaded from storage: updates it never finished end as they did when it closed.</summary>
+    public static void Resume(WorkflowRun run)
+    {
+        if (run.IsOpen)
+        {
+            return;
+        }
+        foreach (var update in run.Updates.Values)
+        {
+            if (update.Phase != UpdatePhase.Completed)
+            {
+                update.Aborted = NotFoundException.WorkflowCompleted();
+            }
+        }
+    }
+
     public async Task<ExecuteMultiOperationResponse> ExecuteMultiOperationAsync(ExecuteMultiOperationRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (request.Operations.Count != 2 || request.Operations[0].StartWorkflow is not { } start || request.Operations[1].UpdateWorkflow is not { } update)

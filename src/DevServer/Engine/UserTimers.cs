@@ -19,10 +19,21 @@ internal sealed class UserTimers(EngineContext context, ExecutionRegistry regist
             WorkflowTaskCompletedEventId = completedEventId,
         };
         run.Append(started);
-        var timerId = command.TimerId;
-        var startedEventId = started.EventId;
-        var timer = context.StartTimer(command.StartToFireTimeout.ToTimeSpan(), () => registry.WithLockedRun(run, r => Fire(r, timerId, startedEventId)));
-        run.Timers[timerId] = new UserTimer { TimerId = timerId, StartedEventId = startedEventId, Timer = timer };
+        var timer = new UserTimer
+        {
+            TimerId = command.TimerId,
+            StartedEventId = started.EventId,
+            FireTime = context.Now.UtcDateTime + command.StartToFireTimeout.ToTimeSpan(),
+        };
+        run.Timers[timer.TimerId] = timer;
+        Arm(run, timer);
+    }
+
+    /// <summary>Arms a pending timer for its recorded fire time (after a restart, one due in the downtime fires at once).</summary>
+    public void Arm(WorkflowRun run, UserTimer timer)
+    {
+        var (timerId, startedEventId) = (timer.TimerId, timer.StartedEventId);
+        timer.Timer = context.StartTimerAt(timer.FireTime, () => registry.WithLockedRun(run, r => Fire(r, timerId, startedEventId)));
     }
 
     private void Fire(WorkflowRun run, string timerId, long startedEventId)
@@ -46,7 +57,7 @@ internal sealed class UserTimers(EngineContext context, ExecutionRegistry regist
         long startedEventId;
         if (run.Timers.Remove(timerId, out var timer))
         {
-            timer.Timer.Dispose();
+            timer.Timer?.Dispose();
             startedEventId = timer.StartedEventId;
         }
         else
@@ -72,12 +83,24 @@ internal sealed class UserTimers(EngineContext context, ExecutionRegistry regist
         run.Append(canceled);
     }
 
+    /// <summary>Re-arms the timers of a run loaded from storage.</summary>
+    public void Resume(WorkflowRun run)
+    {
+        if (run.IsOpen)
+        {
+            foreach (var timer in run.Timers.Values)
+            {
+                Arm(run, timer);
+            }
+        }
+    }
+
     /// <summary>A closing run's timers never fire.</summary>
     public static void StopAll(WorkflowRun run)
     {
         foreach (var timer in run.Timers.Values)
         {
-            timer.Timer.Dispose();
+            timer.Timer?.Dispose();
         }
         run.Timers.Clear();
     }

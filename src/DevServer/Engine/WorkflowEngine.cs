@@ -30,10 +30,12 @@ internal sealed class WorkflowEngine
         Activities = new ActivityDispatcher(Context, Registry, WorkflowTasks);
         Children = new ChildWorkflows(Context, Registry, WorkflowTasks, Lifecycle);
         Lifecycle.AddCloseObserver(Children);
-        var external = new ExternalWorkflowRequests(Context, Registry, WorkflowTasks, Lifecycle);
-        Commands = new CommandProcessor(Context, Registry, WorkflowTasks, Activities, Timers, Lifecycle, Children, external, Updates, Queries);
+        ExternalRequests = new ExternalWorkflowRequests(Context, Registry, WorkflowTasks, Lifecycle);
+        Commands = new CommandProcessor(Context, Registry, WorkflowTasks, Activities, Timers, Lifecycle, Children, ExternalRequests, Updates, Queries);
         History = new HistoryReader(Context, Registry);
         Visibility = new VisibilityReader(Context, Registry);
+        StoreLog.Using(logger, store.Description);
+        EngineRecovery.Restore(this, store);
     }
 
     public EngineContext Context { get; }
@@ -59,6 +61,8 @@ internal sealed class WorkflowEngine
     public UpdateCoordinator Updates { get; }
 
     public ChildWorkflows Children { get; }
+
+    public ExternalWorkflowRequests ExternalRequests { get; }
 
     public HistoryReader History { get; }
 

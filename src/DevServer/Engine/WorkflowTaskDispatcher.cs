@@ -134,6 +134,27 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
         Queue(ns, run.TaskQueue).Add(new WorkflowTaskDispatch(this, run, scheduled.EventId, run.WftAttempt, Sticky: false));
     }
 
+    /// <summary>
+    /// Re-arms a run loaded from storage: no sticky worker survives a restart, so a scheduled task goes to the normal
+    /// queue (full history); a started one keeps its token and times out counted from when it started.
+    /// </summary>
+    public void Resume(WorkflowRun run)
+    {
+        run.StickyQueue = null;
+        if (!run.IsOpen)
+        {
+            return;
+        }
+        if (run.Wft == WorkflowTaskState.Scheduled)
+        {
+            Queue(run.NamespaceName, run.TaskQueue).Add(new WorkflowTaskDispatch(this, run, run.WftScheduledEventId, run.WftAttempt, Sticky: false));
+        }
+        else if (run.Wft == WorkflowTaskState.Started)
+        {
+            ArmTimeout(run);
+        }
+    }
+
     private void MoveToNormalQueue(WorkflowRun run, long scheduledEventId, int attempt)
     {
         if (run.IsOpen && run.Wft == WorkflowTaskState.Scheduled && run.WftScheduledEventId == scheduledEventId && run.WftAttempt == attempt &&
@@ -182,7 +203,8 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
             started.WorkflowTaskStartedEventAttributes.HistorySizeBytes = HistorySize(run);
             run.Wft = WorkflowTaskState.Started;
             run.WftStartedEventId = started.EventId;
-            run.WftTimeoutTimer = context.StartTimer(run.WorkflowTaskTimeout, () => TimeOut(run, scheduledEventId, attempt));
+            run.WftStartedTime = context.Now.UtcDateTime;
+            ArmTimeout(run);
 
             var response = new PollWorkflowTaskQueueResponse
             {
@@ -249,6 +271,12 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
         {
             throw new NotFoundException("Workflow task not found.");
         }
+    }
+
+    private void ArmTimeout(WorkflowRun run)
+    {
+        var (scheduledEventId, attempt) = (run.WftScheduledEventId, run.WftAttempt);
+        run.WftTimeoutTimer = context.StartTimerAt(run.WftStartedTime + run.WorkflowTaskTimeout, () => TimeOut(run, scheduledEventId, attempt));
     }
 
     private void TimeOut(WorkflowRun run, long scheduledEventId, int attempt) => registry.WithLockedRun(run, run =>

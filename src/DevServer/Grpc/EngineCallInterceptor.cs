@@ -5,8 +5,9 @@ using Grpc.Core.Interceptors;
 namespace AgentOrchestrator.DevServer.Grpc;
 
 /// <summary>
-/// Every answer, success or refusal, waits until the state changes behind it are stored (immediate in
-/// memory), and engine refusals become gRPC statuses.
+/// Every answer, success or refusal, waits until the state changes behind it are stored (at once in memory; the
+/// group commit with SQLite), and engine refusals become gRPC statuses. A store that can no longer write makes
+/// every call UNAVAILABLE rather than answer with state that would be lost.
 /// </summary>
 internal sealed class EngineCallInterceptor(WorkflowEngine engine) : Interceptor
 {
@@ -21,10 +22,22 @@ internal sealed class EngineCallInterceptor(WorkflowEngine engine) : Interceptor
         catch (Exception error) when (EngineErrorMapper.IsEngineError(error))
         {
             // A refusal may still have written (a rejected workflow task records WorkflowTaskFailed).
-            await engine.WhenStoredAsync();
+            await WhenStoredAsync();
             throw EngineErrorMapper.ToRpcException(error);
         }
-        await engine.WhenStoredAsync();
+        await WhenStoredAsync();
         return response;
+    }
+
+    private async Task WhenStoredAsync()
+    {
+        try
+        {
+            await engine.WhenStoredAsync();
+        }
+        catch (DevServerStorageException error)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, error.Message));
+        }
     }
 }

@@ -5,6 +5,7 @@ using AgentOrchestrator.DevServer.Schedules;
 using AgentOrchestrator.DevServer.Visibility;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.ErrorDetails.V1;
@@ -18,9 +19,17 @@ namespace AgentOrchestrator.DevServer.Grpc;
 /// at most until one second before the caller's deadline, so an empty answer always arrives in time.
 /// </summary>
 internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRegistry namespaces, SearchAttributeRegistry searchAttributes,
-    PollerRegistry pollers, ScheduleService schedules, TimeProvider time, IOptions<DevServerOptions> options)
+    PollerRegistry pollers, ScheduleService schedules, TimeProvider time, IOptions<DevServerOptions> options,
+    IHostApplicationLifetime lifetime)
 {
     private readonly DevServerOptions _options = options.Value;
+
+    /// <summary>A long poll ends (empty) when the caller leaves or the server stops, so a stop never waits for held polls.</summary>
+    private async Task<T> HoldAsync<T>(ServerCallContext context, Func<CancellationToken, Task<T>> call)
+    {
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        return await call(held.Token);
+    }
 
     private static TimeSpan HoldFor(ServerCallContext context, TimeSpan cap)
     {
@@ -129,7 +138,7 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
     public Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(PollWorkflowTaskQueueRequest request, ServerCallContext context)
     {
         pollers.Record(Namespace(request.Namespace), request.TaskQueue, TaskQueueType.Workflow, request.Identity, time.GetUtcNow());
-        return engine.WorkflowTasks.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+        return HoldAsync(context, held => engine.WorkflowTasks.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), held));
     }
 
     public Task<RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest request, ServerCallContext context) =>
@@ -141,7 +150,7 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
     public Task<PollActivityTaskQueueResponse> PollActivityTaskQueue(PollActivityTaskQueueRequest request, ServerCallContext context)
     {
         pollers.Record(Namespace(request.Namespace), request.TaskQueue, TaskQueueType.Activity, request.Identity, time.GetUtcNow());
-        return engine.Activities.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), context.CancellationToken);
+        return HoldAsync(context, held => engine.Activities.PollAsync(request, HoldFor(context, _options.MaxTaskPollWait), held));
     }
 
     public Task<RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest request, ServerCallContext context) =>
@@ -157,7 +166,7 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
         Task.FromResult(engine.Activities.Canceled(request));
 
     public Task<GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest request, ServerCallContext context) =>
-        engine.History.GetHistoryAsync(request, request.WaitNewEvent ? HoldFor(context, _options.MaxLongPollWait) : TimeSpan.Zero, context.CancellationToken);
+        HoldAsync(context, held => engine.History.GetHistoryAsync(request, request.WaitNewEvent ? HoldFor(context, _options.MaxLongPollWait) : TimeSpan.Zero, held));
 
     /// <summary>
     /// Newest events first, as the Temporal UI shows a history by default. Read through the forward history (so the
@@ -197,19 +206,19 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
         Task.FromResult(engine.Lifecycle.Terminate(request));
 
     public Task<QueryWorkflowResponse> QueryWorkflow(QueryWorkflowRequest request, ServerCallContext context) =>
-        engine.Queries.QueryAsync(request, context.CancellationToken);
+        HoldAsync(context, held => engine.Queries.QueryAsync(request, held));
 
     public Task<RespondQueryTaskCompletedResponse> RespondQueryTaskCompleted(RespondQueryTaskCompletedRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Queries.Complete(request));
 
     public Task<UpdateWorkflowExecutionResponse> UpdateWorkflowExecution(UpdateWorkflowExecutionRequest request, ServerCallContext context) =>
-        engine.Updates.UpdateAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        HoldAsync(context, held => engine.Updates.UpdateAsync(request, HoldFor(context, _options.MaxLongPollWait), held));
 
     public Task<PollWorkflowExecutionUpdateResponse> PollWorkflowExecutionUpdate(PollWorkflowExecutionUpdateRequest request, ServerCallContext context) =>
-        engine.Updates.PollAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        HoldAsync(context, held => engine.Updates.PollAsync(request, HoldFor(context, _options.MaxLongPollWait), held));
 
     public Task<ExecuteMultiOperationResponse> ExecuteMultiOperation(ExecuteMultiOperationRequest request, ServerCallContext context) =>
-        engine.Updates.ExecuteMultiOperationAsync(request, HoldFor(context, _options.MaxLongPollWait), context.CancellationToken);
+        HoldAsync(context, held => engine.Updates.ExecuteMultiOperationAsync(request, HoldFor(context, _options.MaxLongPollWait), held));
 
     public Task<DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(DescribeWorkflowExecutionRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Visibility.Describe(request));

@@ -27,7 +27,16 @@ internal sealed class ActivityState
 
     public DateTime CurrentAttemptScheduledTime { get; set; }
 
+    /// <summary>The queued attempt's own schedule-to-start timeout (zero: none).</summary>
+    public TimeSpan AttemptScheduleToStart { get; set; }
+
     public DateTime StartedTime { get; set; }
+
+    /// <summary>Last heartbeat of the started attempt (null before the first): the heartbeat timeout counts from here.</summary>
+    public DateTime? LastHeartbeatTime { get; set; }
+
+    /// <summary>When the next attempt is queued, while backing off.</summary>
+    public DateTime RetryTime { get; set; }
 
     public string? StartedIdentity { get; set; }
 

@@ -6,5 +6,7 @@ internal sealed class UserTimer
 
     public required long StartedEventId { get; init; }
 
-    public required ITimer Timer { get; init; }
+    public required DateTime FireTime { get; init; }
+
+    public ITimer? Timer { get; set; }
 }

@@ -70,6 +70,9 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
 
     public DateTime WftScheduledTime { get; set; }
 
+    /// <summary>When the workflow task in flight started (its timeout counts from here, also after a restart).</summary>
+    public DateTime WftStartedTime { get; set; }
+
     public ITimer? WftTimeoutTimer { get; set; }
 
     /// <summary>The sticky queue of the worker that has this run cached, if any.</summary>
@@ -102,6 +105,9 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
     public List<PendingQuery> QueriesInFlight { get; } = [];
 
     public List<ITimer> RunTimers { get; } = [];
+
+    /// <summary>What a durable store last recorded of this run (null in memory).</summary>
+    public Storage.RunStorageMark? StorageMark { get; set; }
 
     /// <summary>Signals the end of every history long poll when an event is written.</summary>
     private TaskCompletionSource _historyChanged = NewSignal();

@@ -16,6 +16,9 @@ internal interface IWorkflowStore
     /// <summary>Records of one kind (namespaces, schedules, ...) saved by an earlier process, by key.</summary>
     IReadOnlyDictionary<string, byte[]> LoadRecords(string kind);
 
+    /// <summary>The runs saved by an earlier process, each chain's runs in the order they were created.</summary>
+    IReadOnlyList<StoredRun> LoadRuns();
+
     /// <summary>Saves a record of a kind, or deletes it when <paramref name="value"/> is null.</summary>
     void PutRecord(string kind, string key, byte[]? value);
 

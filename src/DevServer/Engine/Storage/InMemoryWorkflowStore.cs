@@ -9,6 +9,8 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
 
     public IReadOnlyDictionary<string, byte[]> LoadRecords(string kind) => new Dictionary<string, byte[]>();
 
+    public IReadOnlyList<StoredRun> LoadRuns() => [];
+
     public void PutRecord(string kind, string key, byte[]? value)
     {
     }
