@@ -12,6 +12,7 @@ internal static class BenchCommand
         ["connections"] = Connections.RunAsync,
         ["run-throughput"] = RunThroughput.RunAsync,
         ["devserver"] = DevServerThroughput.RunAsync,
+        ["devserver-durable"] = DevServerDurability.RunAsync, // [--workflows 1000] [--open 1000]
         ["noisy-neighbour"] = NoisyNeighbour.RunAsync, // [--b-runs 20] [--flood-factor 10] [--b-pace-ms 250] [--repeats 3] [--no-plan]
     };
 

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace AgentOrchestrator.DevServer;
 
 /// <summary>
-/// Reads --port, --ip, --namespace (repeatable), --db-filename PATH (durable SQLite state), --in-memory (the default)
-/// and --log-level (debug shows one line per workflow state change).
+/// Reads --port, --ip, --namespace (repeatable), --db-filename PATH (durable SQLite state), --sync-commits (fsync every
+/// commit), --in-memory (the default) and --log-level (debug shows one line per workflow state change).
 /// </summary>
 internal static class DevServerCommandLine
 {
@@ -17,6 +17,11 @@ internal static class DevServerCommandLine
             if (args[i] == "--in-memory")
             {
                 options.DatabasePath = null;
+                continue;
+            }
+            if (args[i] == "--sync-commits")
+            {
+                options.SyncCommitsToDisk = true;
                 continue;
             }
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"missing value for {args[i]}");
@@ -39,7 +44,7 @@ internal static class DevServerCommandLine
                     logLevel = Enum.Parse<Serilog.Events.LogEventLevel>(value, ignoreCase: true);
                     break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --db-filename, --in-memory, --log-level)");
+                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --db-filename, --sync-commits, --in-memory, --log-level)");
             }
             i++;
         }

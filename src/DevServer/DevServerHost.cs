@@ -115,7 +115,7 @@ public static class DevServerServiceCollectionExtensions
         services.TryAddSingleton<DevServerMetrics>();
         services.TryAddSingleton<IWorkflowStore>(provider => string.IsNullOrEmpty(options.DatabasePath)
             ? new InMemoryWorkflowStore()
-            : SqliteWorkflowStore.Open(options.DatabasePath, provider.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteWorkflowStore>()));
+            : SqliteWorkflowStore.Open(options.DatabasePath, options.SyncCommitsToDisk, provider.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteWorkflowStore>()));
         services.TryAddSingleton<WorkflowEngine>();
         services.TryAddSingleton<NamespaceRegistry>();
         services.TryAddSingleton<SearchAttributeRegistry>();

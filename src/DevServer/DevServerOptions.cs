@@ -23,6 +23,14 @@ public sealed class DevServerOptions
     /// </summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>
+    /// With a database: also sync every commit to disk (SQLite synchronous=FULL), so answered calls survive a power
+    /// loss or OS crash too. Off (synchronous=NORMAL in WAL mode), answered calls survive the process being killed
+    /// (each commit is in the operating system before the answer goes out) and the file is never corrupted, but a power
+    /// loss can roll back the last commits; it is much faster where an fsync is slow.
+    /// </summary>
+    public bool SyncCommitsToDisk { get; set; }
+
     /// <summary>How long closed workflow runs are kept before they are dropped.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 

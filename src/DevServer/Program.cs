@@ -1,7 +1,7 @@
 using AgentOrchestrator.DevServer;
 using Serilog;
 
-// dotnet run --project src/DevServer -- --port 7233 [--ip 127.0.0.1] [--namespace default] [--db-filename dev.db | --in-memory] [--log-level debug]
+// dotnet run --project src/DevServer -- --port 7233 [--ip 127.0.0.1] [--namespace default] [--db-filename dev.db [--sync-commits] | --in-memory] [--log-level debug]
 var (options, logLevel) = DevServerCommandLine.Parse(args);
 Log.Logger = new LoggerConfiguration().MinimumLevel.Is(logLevel)
     .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)

@@ -7,7 +7,7 @@ using Temporalio.Api.History.V1;
 namespace AgentOrchestrator.DevServer.Engine.Storage;
 
 /// <summary>
-/// State in a SQLite file (WAL, synchronous=FULL, held exclusively by this process). Changes captured under a
+/// State in a SQLite file (WAL, held exclusively by this process; synchronous=NORMAL, or FULL to sync every commit to disk). Changes captured under a
 /// workflow's lock queue up in capture order; one writer thread commits everything queued in one transaction
 /// (group commit) and then releases the callers waiting in <see cref="WhenStoredAsync"/>. History is stored
 /// event by event (append only), a run's mutable state as one <see cref="RunSnapshot"/> per run.
@@ -54,9 +54,10 @@ internal sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     private bool _stopping;
     private bool _disposed;
 
-    private SqliteWorkflowStore(string path, SqliteConnection connection, ILogger logger)
+    private SqliteWorkflowStore(string path, bool syncToDisk, SqliteConnection connection, ILogger logger)
     {
         Path = path;
+        Description = $"SQLite {path} (WAL, synchronous={(syncToDisk ? "FULL: commits survive power loss" : "NORMAL: commits survive the process being killed")})";
         _connection = connection;
         _logger = logger;
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "devserver-store" };
@@ -65,10 +66,10 @@ internal sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
     public string Path { get; }
 
-    public string Description => $"SQLite {Path} (WAL, synchronous=FULL)";
+    public string Description { get; }
 
     /// <summary>Opens (or creates) the database, checks and migrates its schema, and holds it for this process.</summary>
-    public static SqliteWorkflowStore Open(string path, ILogger logger)
+    public static SqliteWorkflowStore Open(string path, bool syncToDisk, ILogger logger)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         if (System.IO.Path.GetDirectoryName(fullPath) is { } directory)
@@ -89,7 +90,7 @@ internal sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             // Held until this process ends (kill -9 included: the OS drops the lock), so a second server fails at once.
             Execute(connection, "PRAGMA locking_mode = EXCLUSIVE");
             Execute(connection, "PRAGMA journal_mode = WAL");
-            Execute(connection, "PRAGMA synchronous = FULL");
+            Execute(connection, syncToDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             using (var transaction = connection.BeginTransaction(deferred: false))
             {
                 Migrate(connection, transaction, fullPath);
@@ -100,7 +101,7 @@ internal sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             {
                 throw new DevServerStorageException($"The dev server database {fullPath} is corrupt ({check}). Move it away to start empty; nothing in it was changed.");
             }
-            return new SqliteWorkflowStore(fullPath, connection, logger);
+            return new SqliteWorkflowStore(fullPath, syncToDisk, connection, logger);
         }
         catch (SqliteException error) when (error.SqliteErrorCode is 5 or 6)
         {
