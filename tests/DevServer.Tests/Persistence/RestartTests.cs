@@ -297,16 +297,24 @@ public sealed class RestartTests
     }
 
     [Fact]
-    public async Task Namespace_ServerRestarts_KeepsItsId()
+    public async Task RegisteredNamespace_ServerRestarts_KeepsItsIdAndDescription()
     {
         await using var server = await new PersistentServer().StartAsync();
-        var client = await server.ConnectAsync("persisted-ns");
+        var client = await server.ConnectAsync();
+        await client.Connection.WorkflowService.RegisterNamespaceAsync(new RegisterNamespaceRequest
+        {
+            Namespace = "persisted-ns",
+            Description = "kept across restarts",
+            WorkflowExecutionRetentionPeriod = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(3)),
+        });
         var before = await client.Connection.WorkflowService.DescribeNamespaceAsync(new DescribeNamespaceRequest { Namespace = "persisted-ns" });
 
         await server.RestartAsync();
 
         var after = await client.Connection.WorkflowService.DescribeNamespaceAsync(new DescribeNamespaceRequest { Namespace = "persisted-ns" });
         Assert.Equal(before.NamespaceInfo.Id, after.NamespaceInfo.Id);
+        Assert.Equal("kept across restarts", after.NamespaceInfo.Description);
+        Assert.Equal(TimeSpan.FromDays(3), after.Config.WorkflowExecutionRetentionTtl.ToTimeSpan());
     }
 
     [Workflow]
