@@ -108,7 +108,7 @@ internal static class NoisyNeighbour
                     Report.N(pair.Flood.Abandoned), Report.N(pair.Flood.PeakConcurrent), Report.N(pair.Flood.Waiting),
                     Report.F(Report.Percentile(pair.Flood.Ttfts, 0.5), 0), Report.F(Report.Percentile(pair.Flood.Ttfts, 0.99), 0),
                     Report.F(pair.Flood.Ttfts.Count / pair.Flood.Elapsed.TotalSeconds, 1),
-                }));
+                }), name: "noisy-neighbour tenant A");
             Console.WriteLine("A peak concurrent = A's runs between an accepted start and its terminal event reaching the client (an upper bound of what ran).");
             Console.WriteLine();
             List<double> Pooled(Func<(List<double> Alone, List<double> Contended, FloodResult Flood), List<double>> phase) =>

@@ -105,12 +105,24 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>A loopback port nobody listens on, never the same one twice in this process.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            // A released port is free again at once: two calls in a row (a gateway's and its dev server's) can get the
+            // same one, and the second service then fails to bind.
+            if (s_handedOut.TryAdd(port, 0))
+            {
+                return port;
+            }
+        }
     }
+
+    private static readonly ConcurrentDictionary<int, byte> s_handedOut = new();
 }
 
 /// <summary>Finds a deployable's built assembly next to this test assembly's build output.</summary>
