@@ -120,7 +120,9 @@ dotnet build "$repo/src/DevServer" -c Release --verbosity quiet
 dotnet build "$work/project" -c Release --verbosity quiet
 
 server_log="$work/results/devserver.log"
-dotnet "$repo/src/DevServer/bin/Release/net10.0/AgentOrchestrator.DevServer.dll" --port 0 >"$server_log" 2>&1 &
+# The SDK's WorkflowEnvironment configures its own local server with limit.historyCount.suggestContinueAsNew=50
+# (ContinueAsNewSuggestedHistoryCount); the dev server takes the same threshold as an option.
+dotnet "$repo/src/DevServer/bin/Release/net10.0/AgentOrchestrator.DevServer.dll" --port 0 --suggest-continue-as-new-history-length 50 >"$server_log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

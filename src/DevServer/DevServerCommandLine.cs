@@ -40,11 +40,14 @@ internal static class DevServerCommandLine
                 case "--db-filename":
                     options.DatabasePath = value;
                     break;
+                case "--suggest-continue-as-new-history-length":
+                    options.SuggestContinueAsNewHistoryLength = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
                 case "--log-level":
                     logLevel = Enum.Parse<Serilog.Events.LogEventLevel>(value, ignoreCase: true);
                     break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --db-filename, --sync-commits, --in-memory, --log-level)");
+                    throw new ArgumentException($"unknown option {args[i]} (expected --port, --ip, --namespace, --db-filename, --sync-commits, --in-memory, --suggest-continue-as-new-history-length, --log-level)");
             }
             i++;
         }

@@ -52,6 +52,12 @@ public sealed class DevServerOptions
     /// </summary>
     public bool StickyDispatch { get; set; } = true;
 
+    /// <summary>History length (events) from which workflow tasks suggest continue-as-new (Temporal's default 4096).</summary>
+    public int SuggestContinueAsNewHistoryLength { get; set; } = 4 * 1024;
+
+    /// <summary>History size (bytes) from which workflow tasks suggest continue-as-new (Temporal's default 4 MiB).</summary>
+    public long SuggestContinueAsNewHistorySize { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Page size for history and list calls that ask for the server default.</summary>
     public int DefaultPageSize { get; set; } = 1000;
 }

@@ -95,6 +95,12 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
 
     private void QueueAttempt(WorkflowRun run, ActivityState activity, TimeSpan scheduleToStart)
     {
+        if (activity.Paused)
+        {
+            // Held until UnpauseActivity queues it.
+            activity.Phase = ActivityPhase.BackingOff;
+            return;
+        }
         activity.Phase = ActivityPhase.Queued;
         activity.CurrentAttemptScheduledTime = context.Now.UtcDateTime;
         activity.AttemptScheduleToStart = scheduleToStart;
@@ -201,7 +207,7 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
         registry.WithLockedRun(run, run =>
         {
             if (!run.IsOpen || !run.Activities.TryGetValue(scheduledEventId, out var activity) ||
-                activity.Phase != ActivityPhase.Queued || activity.Attempt != attempt)
+                activity.Phase != ActivityPhase.Queued || activity.Attempt != attempt || activity.Paused)
             {
                 return null;
             }
@@ -263,7 +269,12 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             // Reset only the heartbeat timer: start-to-close keeps counting from the attempt's start.
             activity.CancelAttemptTimers();
             ArmStarted(run, activity);
-            return new RecordActivityTaskHeartbeatResponse { CancelRequested = activity.CancelRequested };
+            return new RecordActivityTaskHeartbeatResponse
+            {
+                CancelRequested = activity.CancelRequested,
+                ActivityPaused = activity.Paused,
+                ActivityReset = activity.ResetRequested,
+            };
         });
 
     public RespondActivityTaskCompletedResponse Complete(RespondActivityTaskCompletedRequest request) =>
@@ -288,6 +299,12 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
                 activity.HeartbeatDetails = request.LastHeartbeatDetails;
             }
             var failure = request.Failure ?? new Failure { Message = "activity failed" };
+            if (activity.Paused || activity.ResetRequested)
+            {
+                // The attempt ended because it was paused or reset: not a failure that counts against the retry policy.
+                Interrupted(run, activity, failure);
+                return new RespondActivityTaskFailedResponse();
+            }
             var (retry, delay, retryState) = DecideActivityRetry(activity, failure, context.Now.UtcDateTime);
             if (retry)
             {
@@ -309,6 +326,11 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
     public RespondActivityTaskCanceledResponse Canceled(RespondActivityTaskCanceledRequest request) =>
         WithStarted(request.TaskToken, (run, activity) =>
         {
+            if (!activity.CancelRequested && (activity.Paused || activity.ResetRequested))
+            {
+                Interrupted(run, activity, new Failure { Message = activity.Paused ? "activity paused" : "activity reset", CanceledFailureInfo = new() });
+                return new RespondActivityTaskCanceledResponse();
+            }
             if (!activity.CancelRequested)
             {
                 // The SDK reports its own local timeouts this way; only a requested cancellation may close the activity.
@@ -325,6 +347,113 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             Close(run, activity, canceled, started: true);
             return new RespondActivityTaskCanceledResponse();
         });
+
+    /// <summary>
+    /// A paused or reset attempt ended: a reset starts again at attempt 1 at once; a pause waits for UnpauseActivity
+    /// with the attempt counted. Nothing is written to history.
+    /// </summary>
+    private void Interrupted(WorkflowRun run, ActivityState activity, Failure failure)
+    {
+        activity.CancelAttemptTimers();
+        activity.LastFailure = failure;
+        activity.Phase = ActivityPhase.BackingOff;
+        if (activity.ResetRequested)
+        {
+            activity.ResetRequested = false;
+            activity.Attempt = 1;
+        }
+        else
+        {
+            activity.Attempt++;
+        }
+        QueueAttempt(run, activity, TimeSpan.Zero);
+    }
+
+    public PauseActivityResponse Pause(PauseActivityRequest request)
+    {
+        ForActivities(request.Namespace, request.Execution, request.Id, request.Type, (run, activity) =>
+        {
+            activity.Paused = true;
+            if (activity.Phase == ActivityPhase.BackingOff)
+            {
+                activity.CancelAttemptTimers(); // the retry timer would only find it paused
+            }
+        });
+        return new PauseActivityResponse();
+    }
+
+    public UnpauseActivityResponse Unpause(UnpauseActivityRequest request)
+    {
+        ForActivities(request.Namespace, request.Execution, request.Id, request.Type, (run, activity) =>
+        {
+            if (!activity.Paused)
+            {
+                return;
+            }
+            activity.Paused = false;
+            if (request.ResetAttempts && activity.Phase != ActivityPhase.Started)
+            {
+                activity.Attempt = 1;
+            }
+            if (request.ResetHeartbeat)
+            {
+                activity.HeartbeatDetails = null;
+            }
+            if (activity.Phase == ActivityPhase.BackingOff)
+            {
+                activity.CancelAttemptTimers();
+                QueueAttempt(run, activity, TimeSpan.Zero);
+            }
+        });
+        return new UnpauseActivityResponse();
+    }
+
+    public ResetActivityResponse Reset(ResetActivityRequest request)
+    {
+        ForActivities(request.Namespace, request.Execution, request.Id, request.Type, (run, activity) =>
+        {
+            if (request.ResetHeartbeat)
+            {
+                activity.HeartbeatDetails = null;
+            }
+            if (!request.KeepPaused)
+            {
+                activity.Paused = false;
+            }
+            if (activity.Phase == ActivityPhase.Started)
+            {
+                activity.ResetRequested = true; // the running attempt hears it on its next heartbeat
+                return;
+            }
+            activity.Attempt = 1;
+            activity.CancelAttemptTimers();
+            QueueAttempt(run, activity, TimeSpan.Zero);
+        });
+        return new ResetActivityResponse();
+    }
+
+    /// <summary>The run's pending activities with the given activity id, or of the given type; none is NOT_FOUND.</summary>
+    private void ForActivities(string ns, WorkflowExecution? execution, string id, string type, Action<WorkflowRun, ActivityState> action)
+    {
+        if (string.IsNullOrEmpty(id) && string.IsNullOrEmpty(type))
+        {
+            throw new InvalidRequestException("either the activity id or the activity type must be set");
+        }
+        registry.WithRun(ns, execution, run =>
+        {
+            var matched = 0;
+            foreach (var activity in run.Activities.Values)
+            {
+                if ((!string.IsNullOrEmpty(id) && activity.Attributes.ActivityId == id) ||
+                    (!string.IsNullOrEmpty(type) && activity.Attributes.ActivityType.Name == type))
+                {
+                    action(run, activity);
+                    matched++;
+                }
+            }
+            return matched > 0 ? matched : throw new NotFoundException($"no pending activity with {(string.IsNullOrEmpty(id) ? $"type {type}" : $"id {id}")}");
+        });
+    }
 
     /// <summary>A retried attempt writes nothing to history: the next attempt is queued after the backoff.</summary>
     private void ScheduleRetry(WorkflowRun run, ActivityState activity, Failure failure, TimeSpan delay)

@@ -4,6 +4,7 @@ using Temporalio.Api.Command.V1;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
 
@@ -55,10 +56,11 @@ internal sealed class ChildWorkflows(EngineContext context, ExecutionRegistry re
             ParentClosePolicy = attributes.ParentClosePolicy,
         };
         var initiatedEventId = initiated.EventId;
-        EngineContext.Defer(() => Start(run, attributes, initiatedEventId));
+        // Deferred past the completion, by when the initiated event carries the command's user metadata.
+        EngineContext.Defer(() => Start(run, attributes, initiatedEventId, initiated.UserMetadata));
     }
 
-    private void Start(WorkflowRun parent, StartChildWorkflowExecutionInitiatedEventAttributes initiated, long initiatedEventId)
+    private void Start(WorkflowRun parent, StartChildWorkflowExecutionInitiatedEventAttributes initiated, long initiatedEventId, UserMetadata? userMetadata)
     {
         RunLifecycle.StartOutcome? outcome = null;
         try
@@ -73,7 +75,7 @@ internal sealed class ChildWorkflows(EngineContext context, ExecutionRegistry re
             spec.Attributes.ParentInitiatedEventId = initiatedEventId;
             spec.Attributes.RootWorkflowExecution = parent.StartAttributes.RootWorkflowExecution
                 ?? new WorkflowExecution { WorkflowId = parent.WorkflowId, RunId = parent.RunId };
-            outcome = lifecycle.Start(spec, beforeFirstTask: null);
+            outcome = lifecycle.Start(spec, beforeFirstTask: userMetadata is null ? null : child => RunLifecycle.SetUserMetadata(child, userMetadata));
         }
         catch (WorkflowAlreadyStartedException)
         {

@@ -98,9 +98,18 @@ internal sealed class CommandProcessor(
                 BinaryChecksum = request.BinaryChecksum ?? string.Empty,
                 SdkMetadata = request.SdkMetadata,
                 MeteringMetadata = request.MeteringMetadata,
-                WorkerVersion = request.WorkerVersionStamp,
+                WorkerVersion = request.WorkerVersionStamp ?? BuildIdStamp(request.DeploymentOptions),
                 VersioningBehavior = request.VersioningBehavior,
             };
+            if (request.DeploymentOptions is { DeploymentName.Length: > 0 } deployment)
+            {
+                completed.WorkflowTaskCompletedEventAttributes.WorkerDeploymentName = deployment.DeploymentName;
+                completed.WorkflowTaskCompletedEventAttributes.DeploymentVersion = new Temporalio.Api.Deployment.V1.WorkerDeploymentVersion
+                {
+                    DeploymentName = deployment.DeploymentName,
+                    BuildId = deployment.BuildId,
+                };
+            }
             run.Append(completed);
             _completedEventId = completed.EventId;
             run.PreviousStartedEventId = run.WftStartedEventId;
@@ -123,7 +132,14 @@ internal sealed class CommandProcessor(
                 {
                     break;
                 }
+                var firstEvent = run.History.Count;
                 ApplyCommand(command);
+                // The command's event is the first one it wrote: it keeps the command's summary and details
+                // (timers, markers, children, ... as the UI shows them).
+                if (command.UserMetadata is { } metadata && firstEvent < run.History.Count && run.History[firstEvent].UserMetadata is null)
+                {
+                    run.History[firstEvent].UserMetadata = metadata;
+                }
             }
             if (_closed)
             {
@@ -205,9 +221,26 @@ internal sealed class CommandProcessor(
                     case CommandType.Unspecified:
                         Reject(WorkflowTaskFailedCause.UnhandledCommand, "unknown command type");
                         break;
+                    case CommandType.ScheduleNexusOperation:
+                    case CommandType.RequestCancelNexusOperation:
+                        // Temporal answers a command of a feature it has off by failing the task with FeatureDisabled:
+                        // the workflow sees WorkflowTaskFailed and its task is retried, never left without an event.
+                        Reject(WorkflowTaskFailedCause.FeatureDisabled, $"{command.CommandType} is not supported: Nexus is not implemented by this server");
+                        break;
+                    default:
+                        if (!IsSupported(command.CommandType))
+                        {
+                            Reject(WorkflowTaskFailedCause.FeatureDisabled, $"{command.CommandType} is not supported by this server");
+                        }
+                        break;
                 }
             }
         }
+
+        private static bool IsSupported(CommandType type) => type is CommandType.RequestCancelActivityTask or CommandType.RecordMarker
+            or CommandType.UpsertWorkflowSearchAttributes or CommandType.ModifyWorkflowProperties or CommandType.SignalExternalWorkflowExecution
+            or CommandType.RequestCancelExternalWorkflowExecution or CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
+            or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution;
 
         /// <summary>A timer can be cancelled while pending, after firing during this task, or when started earlier in this batch.</summary>
         private bool IsKnownTimer(string timerId)
@@ -281,6 +314,16 @@ internal sealed class CommandProcessor(
             return false;
         }
 
+        /// <summary>The worker's build id (sent in its deployment options) as the completed event records it; workflows read it back on replay.</summary>
+        private static Temporalio.Api.Common.V1.WorkerVersionStamp? BuildIdStamp(Temporalio.Api.Deployment.V1.WorkerDeploymentOptions? options) =>
+            options is { BuildId.Length: > 0 }
+                ? new Temporalio.Api.Common.V1.WorkerVersionStamp
+                {
+                    BuildId = options.BuildId,
+                    UseVersioning = options.WorkerVersioningMode == WorkerVersioningMode.Versioned,
+                }
+                : null;
+
         private void ApplyCommand(Command command)
         {
             switch (command.CommandType)
@@ -339,10 +382,7 @@ internal sealed class CommandProcessor(
                     run.Append(modifyEvent);
                     if (modify.UpsertedMemo is not null)
                     {
-                        foreach (var (key, value) in modify.UpsertedMemo.Fields)
-                        {
-                            run.MemoValues[key] = value;
-                        }
+                        run.MergeMemo(modify.UpsertedMemo);
                     }
                     break;
                 case CommandType.StartChildWorkflowExecution:

@@ -1,3 +1,4 @@
+using AgentOrchestrator.DevServer.Calendars;
 using AgentOrchestrator.DevServer.Engine.Errors;
 using AgentOrchestrator.DevServer.Engine.State;
 using Google.Protobuf.WellKnownTypes;
@@ -6,6 +7,7 @@ using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace AgentOrchestrator.DevServer.Engine;
@@ -27,11 +29,15 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
 
     public StartWorkflowExecutionResponse StartWorkflow(StartWorkflowExecutionRequest request)
     {
-        var outcome = Start(StartSpec.From(request.Namespace, request.WorkflowId, request.WorkflowType, request.TaskQueue,
+        var spec = StartSpec.From(request.Namespace, request.WorkflowId, request.WorkflowType, request.TaskQueue,
             request.Input, request.WorkflowExecutionTimeout, request.WorkflowRunTimeout, request.WorkflowTaskTimeout,
             request.Identity, request.RequestId, request.WorkflowIdReusePolicy, request.WorkflowIdConflictPolicy,
             request.RetryPolicy, request.CronSchedule, request.Memo, request.SearchAttributes, request.Header,
-            request.WorkflowStartDelay, request.Priority), beforeFirstTask: null);
+            request.WorkflowStartDelay, request.Priority);
+        // A start may carry a previous run's result or failure (the scheduler passes its last action's).
+        spec.Attributes.LastCompletionResult = request.LastCompletionResult;
+        spec.Attributes.ContinuedFailure = request.ContinuedFailure;
+        var outcome = Start(spec, beforeFirstTask: request.UserMetadata is { } metadata ? run => SetUserMetadata(run, metadata) : null);
         return new StartWorkflowExecutionResponse
         {
             RunId = outcome.Run.RunId,
@@ -39,6 +45,9 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
             Status = WorkflowExecutionStatus.Running,
         };
     }
+
+    /// <summary>A start's summary and details live on the run's WorkflowExecutionStarted event (Describe reads them there).</summary>
+    public static void SetUserMetadata(WorkflowRun run, UserMetadata metadata) => run.History[0].UserMetadata = metadata;
 
     public StartOutcome Start(StartSpec spec, Action<WorkflowRun>? beforeFirstTask) =>
         registry.WithChain(spec.Namespace, spec.Attributes.WorkflowId, chain => StartLocked(chain, spec, beforeFirstTask));
@@ -77,7 +86,9 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
                 }
             }
         }
-        var run = CreateRun(chain, spec.Attributes, spec.RequestId, spec.StartDelay, beforeFirstTask);
+        // A cron workflow's first run waits for the first cron time, like every later one.
+        var delay = CronBackoff(spec.Attributes.CronSchedule) ?? spec.StartDelay;
+        var run = CreateRun(chain, spec.Attributes, spec.RequestId, delay, beforeFirstTask);
         return new StartOutcome(run, true);
     }
 
@@ -127,10 +138,7 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         }
         if (attributes.Memo is { } memo)
         {
-            foreach (var (key, value) in memo.Fields)
-            {
-                run.MemoValues[key] = value;
-            }
+            run.MergeMemo(memo);
         }
         var started = context.NewEvent(EventType.WorkflowExecutionStarted);
         started.WorkflowExecutionStartedEventAttributes = attributes;
@@ -315,10 +323,49 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         Close(run, WorkflowExecutionStatus.Terminated, terminated, chainContinues: false);
     }
 
-    /// <summary>CompleteWorkflowExecution and CancelWorkflowExecution commands.</summary>
-    public void Complete(WorkflowRun run, HistoryEvent closeEvent) =>
+    /// <summary>CompleteWorkflowExecution and CancelWorkflowExecution commands; a completed cron run is followed by the next one.</summary>
+    public void Complete(WorkflowRun run, HistoryEvent closeEvent)
+    {
+        if (closeEvent.EventType == EventType.WorkflowExecutionCompleted && CronBackoff(run.StartAttributes.CronSchedule) is { } backoff)
+        {
+            var newRunId = Guid.NewGuid().ToString();
+            closeEvent.WorkflowExecutionCompletedEventAttributes.NewExecutionRunId = newRunId;
+            Close(run, WorkflowExecutionStatus.Completed, closeEvent, chainContinues: true);
+            StartNextCronRun(run, newRunId, backoff, closeEvent.WorkflowExecutionCompletedEventAttributes.Result, failure: null);
+            return;
+        }
         Close(run, closeEvent.EventType == EventType.WorkflowExecutionCanceled ? WorkflowExecutionStatus.Canceled : WorkflowExecutionStatus.Completed,
             closeEvent, chainContinues: false);
+    }
+
+    /// <summary>Time until the cron schedule's next time, or null without one (validated at start, so it parses).</summary>
+    private TimeSpan? CronBackoff(string? cronSchedule)
+    {
+        if (string.IsNullOrEmpty(cronSchedule))
+        {
+            return null;
+        }
+        var now = context.Now;
+        var next = new ScheduleTimes(new Temporalio.Api.Schedule.V1.ScheduleSpec { CronString = { cronSchedule } }).Next(now);
+        return next is { } at ? at - now : null;
+    }
+
+    /// <summary>
+    /// The next run of a cron workflow: same chain and first run, attempt 1, started by the cron schedule, with the last
+    /// completion result (and the failure, when the run failed) for the workflow to read.
+    /// </summary>
+    private void StartNextCronRun(WorkflowRun run, string newRunId, TimeSpan backoff, Payloads? lastResult, Failure? failure)
+    {
+        var next = run.StartAttributes.Clone();
+        next.Attempt = 1;
+        next.ContinuedExecutionRunId = run.RunId;
+        next.Initiator = ContinueAsNewInitiator.CronSchedule;
+        next.LastCompletionResult = lastResult ?? run.StartAttributes.LastCompletionResult;
+        next.ContinuedFailure = failure;
+        next.FirstWorkflowTaskBackoff = null;
+        next.SearchAttributes = run.CurrentSearchAttributes();
+        CreateRun(run.Chain, next, Guid.NewGuid().ToString(), backoff, beforeFirstTask: null, newRunId);
+    }
 
     /// <summary>FailWorkflowExecution: the run fails, and with a retry policy that allows it the next attempt starts after its backoff.</summary>
     public void Fail(WorkflowRun run, Failure failure, long completedEventId)
@@ -330,7 +377,7 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         if (policy is null)
         {
             attributes.RetryState = RetryState.RetryPolicyNotSet;
-            Close(run, WorkflowExecutionStatus.Failed, failed, chainContinues: false);
+            CloseFailed(run, failed, failure);
             return;
         }
         var filled = RetryPolicies.WithDefaults(policy);
@@ -343,7 +390,7 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
             : RetryState.InProgress;
         if (attributes.RetryState != RetryState.InProgress)
         {
-            Close(run, WorkflowExecutionStatus.Failed, failed, chainContinues: false);
+            CloseFailed(run, failed, failure);
             return;
         }
         var newRunId = Guid.NewGuid().ToString();
@@ -357,6 +404,20 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         next.FirstWorkflowTaskBackoff = null;
         next.SearchAttributes = run.CurrentSearchAttributes();
         CreateRun(run.Chain, next, Guid.NewGuid().ToString(), delay, beforeFirstTask: null, newRunId);
+    }
+
+    /// <summary>A failure that is not retried ends the run; a cron workflow still goes on at its next time.</summary>
+    private void CloseFailed(WorkflowRun run, HistoryEvent failed, Failure failure)
+    {
+        if (CronBackoff(run.StartAttributes.CronSchedule) is { } backoff)
+        {
+            var newRunId = Guid.NewGuid().ToString();
+            failed.WorkflowExecutionFailedEventAttributes.NewExecutionRunId = newRunId;
+            Close(run, WorkflowExecutionStatus.Failed, failed, chainContinues: true);
+            StartNextCronRun(run, newRunId, backoff, lastResult: null, failure);
+            return;
+        }
+        Close(run, WorkflowExecutionStatus.Failed, failed, chainContinues: false);
     }
 
     public void ContinueAsNew(WorkflowRun run, ContinueAsNewWorkflowExecutionCommandAttributes command, long completedEventId)

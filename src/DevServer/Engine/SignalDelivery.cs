@@ -75,8 +75,15 @@ internal sealed class SignalDelivery(EngineContext context, ExecutionRegistry re
                 }
                 return new SignalWithStartWorkflowExecutionResponse { RunId = current.RunId, Started = false };
             }
-            // The signal is written before the first workflow task is scheduled, and cuts any start delay short.
-            var started = lifecycle.StartLocked(chain, spec with { StartDelay = TimeSpan.Zero }, run => run.Append(SignalEvent()));
+            // The signal is written before the first workflow task is scheduled; the start delay still holds.
+            var started = lifecycle.StartLocked(chain, spec, run =>
+            {
+                if (request.UserMetadata is { } metadata)
+                {
+                    RunLifecycle.SetUserMetadata(run, metadata);
+                }
+                run.Append(SignalEvent());
+            });
             return new SignalWithStartWorkflowExecutionResponse { RunId = started.Run.RunId, Started = started.Started };
         });
     }

@@ -1,3 +1,4 @@
+using AgentOrchestrator.DevServer.Calendars;
 using AgentOrchestrator.DevServer.Engine.Errors;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
@@ -37,6 +38,17 @@ internal sealed record StartSpec(
         if (!string.IsNullOrEmpty(cronSchedule) && startDelay is not null && startDelay.ToTimeSpan() > TimeSpan.Zero)
         {
             throw new InvalidRequestException("CronSchedule and WorkflowStartDelay may not be used together.");
+        }
+        if (!string.IsNullOrEmpty(cronSchedule))
+        {
+            try
+            {
+                CronParser.Parse(cronSchedule);
+            }
+            catch (FormatException error)
+            {
+                throw new InvalidRequestException($"Invalid CronSchedule: {error.Message}");
+            }
         }
         (reuse, conflict) = NormalizeIdPolicies(reuse, conflict);
         var attributes = new WorkflowExecutionStartedEventAttributes

@@ -23,6 +23,7 @@ internal sealed class VisibilityReader(EngineContext context, ExecutionRegistry 
                     WorkflowExecutionTimeout = run.StartAttributes.WorkflowExecutionTimeout,
                     WorkflowRunTimeout = run.StartAttributes.WorkflowRunTimeout,
                     DefaultWorkflowTaskTimeout = run.StartAttributes.WorkflowTaskTimeout,
+                    UserMetadata = run.History[0].UserMetadata,
                 },
                 WorkflowExecutionInfo = ExecutionInfo(run),
             };
@@ -40,6 +41,7 @@ internal sealed class VisibilityReader(EngineContext context, ExecutionRegistry 
                     ScheduledTime = Timestamp.FromDateTime(activity.CurrentAttemptScheduledTime),
                     LastFailure = activity.LastFailure,
                     LastWorkerIdentity = activity.StartedIdentity ?? string.Empty,
+                    Paused = activity.Paused,
                 });
             }
             foreach (var child in run.Children.Values)

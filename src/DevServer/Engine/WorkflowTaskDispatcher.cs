@@ -165,6 +165,22 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
         }
     }
 
+    /// <summary>
+    /// ResetStickyTaskQueue: the run forgets its worker's sticky queue, so its next task (and one scheduled now) goes to
+    /// the normal queue with full history, for any worker.
+    /// </summary>
+    public ResetStickyTaskQueueResponse ResetSticky(ResetStickyTaskQueueRequest request) =>
+        registry.WithRun(request.Namespace, request.Execution, run =>
+        {
+            if (run.Wft == WorkflowTaskState.Scheduled && run.StickyQueue is not null)
+            {
+                MoveToNormalQueue(run, run.WftScheduledEventId, run.WftAttempt);
+            }
+            run.StickyQueue = null;
+            run.StickyTimer?.Dispose();
+            return new ResetStickyTaskQueueResponse();
+        });
+
     /// <summary>A worker that shuts down hands its sticky tasks back at once instead of after the sticky timeout.</summary>
     public void CloseStickyQueue(string ns, string stickyQueue)
     {
@@ -200,7 +216,11 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
                 HistorySizeBytes = 0,
             };
             run.Append(started);
-            started.WorkflowTaskStartedEventAttributes.HistorySizeBytes = HistorySize(run);
+            var size = HistorySize(run);
+            started.WorkflowTaskStartedEventAttributes.HistorySizeBytes = size;
+            // Temporal suggests continue-as-new once a history passes its length or size threshold.
+            started.WorkflowTaskStartedEventAttributes.SuggestContinueAsNew =
+                run.History.Count >= context.Options.SuggestContinueAsNewHistoryLength || size >= context.Options.SuggestContinueAsNewHistorySize;
             run.Wft = WorkflowTaskState.Started;
             run.WftStartedEventId = started.EventId;
             run.WftStartedTime = context.Now.UtcDateTime;

@@ -58,6 +58,9 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
                 ActivityFailureIncludeHeartbeat = true,
                 InternalErrorDifferentiation = true,
                 CountGroupByExecutionStatus = true,
+                // The SDK then stamps each completion with its build id (worker_version_stamp), which the completed event keeps
+                // and a replaying worker reads back as Workflow.CurrentBuildId (without it the id is lost on replay).
+                BuildIdBasedVersioning = true,
                 SupportsSchedules = true,
             },
         });
@@ -228,6 +231,18 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
 
     public Task<CountWorkflowExecutionsResponse> CountWorkflowExecutions(CountWorkflowExecutionsRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Visibility.Count(request));
+
+    public Task<PauseActivityResponse> PauseActivity(PauseActivityRequest request, ServerCallContext context) =>
+        Task.FromResult(engine.Activities.Pause(request));
+
+    public Task<UnpauseActivityResponse> UnpauseActivity(UnpauseActivityRequest request, ServerCallContext context) =>
+        Task.FromResult(engine.Activities.Unpause(request));
+
+    public Task<ResetActivityResponse> ResetActivity(ResetActivityRequest request, ServerCallContext context) =>
+        Task.FromResult(engine.Activities.Reset(request));
+
+    public Task<ResetStickyTaskQueueResponse> ResetStickyTaskQueue(ResetStickyTaskQueueRequest request, ServerCallContext context) =>
+        Task.FromResult(engine.WorkflowTasks.ResetSticky(request));
 
     public Task<CreateScheduleResponse> CreateSchedule(CreateScheduleRequest request, ServerCallContext context) =>
         Schedules(() => schedules.Create(Namespaced(request, request.Namespace)));

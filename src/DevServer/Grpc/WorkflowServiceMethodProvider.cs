@@ -19,6 +19,10 @@ internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<Wor
         Add<ListNamespacesRequest, ListNamespacesResponse>(context, "ListNamespaces", (s, r, c) => s.ListNamespaces(r, c));
         Add<UpdateNamespaceRequest, UpdateNamespaceResponse>(context, "UpdateNamespace", (s, r, c) => s.UpdateNamespace(r, c));
         Add<GetSearchAttributesRequest, GetSearchAttributesResponse>(context, "GetSearchAttributes", (s, r, c) => s.GetSearchAttributes(r, c));
+        Add<PauseActivityRequest, PauseActivityResponse>(context, "PauseActivity", (s, r, c) => s.PauseActivity(r, c));
+        Add<UnpauseActivityRequest, UnpauseActivityResponse>(context, "UnpauseActivity", (s, r, c) => s.UnpauseActivity(r, c));
+        Add<ResetActivityRequest, ResetActivityResponse>(context, "ResetActivity", (s, r, c) => s.ResetActivity(r, c));
+        Add<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>(context, "ResetStickyTaskQueue", (s, r, c) => s.ResetStickyTaskQueue(r, c));
         Add<CreateScheduleRequest, CreateScheduleResponse>(context, "CreateSchedule", (s, r, c) => s.CreateSchedule(r, c));
         Add<DescribeScheduleRequest, DescribeScheduleResponse>(context, "DescribeSchedule", (s, r, c) => s.DescribeSchedule(r, c));
         Add<ListSchedulesRequest, ListSchedulesResponse>(context, "ListSchedules", (s, r, c) => s.ListSchedules(r, c));

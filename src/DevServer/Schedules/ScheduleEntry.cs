@@ -1,3 +1,4 @@
+using AgentOrchestrator.DevServer.Calendars;
 using Google.Protobuf.Collections;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Schedule.V1;
@@ -33,6 +34,12 @@ internal sealed class ScheduleEntry(string ns, string scheduleId)
 
     /// <summary>Actions held back by a BUFFER_* or CANCEL_OTHER overlap policy until the running workflows close.</summary>
     public Queue<DateTimeOffset> Buffer { get; } = new();
+
+    /// <summary>The result of the last action's workflow that completed, handed to the next one (Workflow.Info.LastResult).</summary>
+    public Payloads? LastCompletionResult { get; set; }
+
+    /// <summary>The failure of the last action's workflow that failed, handed to the next one.</summary>
+    public Temporalio.Api.Failure.V1.Failure? LastFailure { get; set; }
 
     public ITimer? Timer { get; set; }
 

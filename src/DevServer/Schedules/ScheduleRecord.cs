@@ -7,7 +7,8 @@ namespace AgentOrchestrator.DevServer.Schedules;
 
 /// <summary>
 /// A schedule's stored form: protobuf fields 1 namespace, 2 schedule id, 3 schedule, 4 info, 5 memo, 6 search
-/// attributes, 7 conflict token, 8 catch-up point, 9 (repeated) buffered nominal times.
+/// attributes, 7 conflict token, 8 catch-up point, 9 (repeated) buffered nominal times, 10 last completion result,
+/// 11 last failure.
 /// </summary>
 internal static class ScheduleRecord
 {
@@ -30,6 +31,8 @@ internal static class ScheduleRecord
         {
             WriteMessage(output, 9, Timestamp.FromDateTimeOffset(nominal));
         }
+        WriteMessage(output, 10, entry.LastCompletionResult);
+        WriteMessage(output, 11, entry.LastFailure);
         output.Flush();
         return buffer.ToArray();
     }
@@ -45,6 +48,8 @@ internal static class ScheduleRecord
         long token = 1;
         var lastProcessed = DateTimeOffset.MinValue;
         var buffered = new List<DateTimeOffset>();
+        Payloads? lastResult = null;
+        Temporalio.Api.Failure.V1.Failure? lastFailure = null;
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
@@ -59,6 +64,8 @@ internal static class ScheduleRecord
                 case 7: token = input.ReadInt64(); break;
                 case 8: var at = new Timestamp(); input.ReadMessage(at); lastProcessed = at.ToDateTimeOffset(); break;
                 case 9: var nominal = new Timestamp(); input.ReadMessage(nominal); buffered.Add(nominal.ToDateTimeOffset()); break;
+                case 10: lastResult = new Payloads(); input.ReadMessage(lastResult); break;
+                case 11: lastFailure = new Temporalio.Api.Failure.V1.Failure(); input.ReadMessage(lastFailure); break;
                 default: input.SkipLastField(); break;
             }
         }
@@ -69,6 +76,8 @@ internal static class ScheduleRecord
             SearchAttributes = searchAttributes,
             ConflictToken = token,
             LastProcessed = lastProcessed,
+            LastCompletionResult = lastResult,
+            LastFailure = lastFailure,
         };
         if (info is not null)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using AgentOrchestrator.DevServer.Calendars;
 using AgentOrchestrator.DevServer.Engine;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -488,6 +489,8 @@ internal sealed class ScheduleService : IDisposable
             Identity = "temporal-scheduler",
             RequestId = Guid.NewGuid().ToString(),
             WorkflowIdReusePolicy = WorkflowIdReusePolicy.AllowDuplicate,
+            LastCompletionResult = entry.LastCompletionResult,
+            ContinuedFailure = entry.LastFailure,
         };
         var result = new ScheduleActionResult
         {
@@ -527,9 +530,17 @@ internal sealed class ScheduleService : IDisposable
     private void WatchClose(ScheduleEntry entry, WorkflowExecution execution) =>
         _ = Task.Run(async () =>
         {
-            var status = await WaitForCloseAsync(entry.Namespace, execution);
+            var (status, close) = await WaitForCloseAsync(entry.Namespace, execution);
             lock (entry)
             {
+                if (close?.WorkflowExecutionCompletedEventAttributes is { } completed)
+                {
+                    entry.LastCompletionResult = completed.Result;
+                }
+                else if (close?.WorkflowExecutionFailedEventAttributes is { } failed)
+                {
+                    entry.LastFailure = failed.Failure;
+                }
                 var index = entry.Info.RunningWorkflows.IndexOf(execution);
                 if (index >= 0)
                 {
@@ -554,7 +565,7 @@ internal sealed class ScheduleService : IDisposable
             }
         });
 
-    private async Task<WorkflowExecutionStatus> WaitForCloseAsync(string ns, WorkflowExecution execution)
+    private async Task<(WorkflowExecutionStatus Status, Temporalio.Api.History.V1.HistoryEvent? Close)> WaitForCloseAsync(string ns, WorkflowExecution execution)
     {
         var runId = execution.RunId;
         while (!_stopping.IsCancellationRequested)
@@ -578,7 +589,7 @@ internal sealed class ScheduleService : IDisposable
             {
                 // The run is gone (retention) or unreadable: treat it as closed so the schedule is not blocked forever.
                 ScheduleLog.ActionFailed(_logger, execution.WorkflowId, error);
-                return WorkflowExecutionStatus.Unspecified;
+                return (WorkflowExecutionStatus.Unspecified, null);
             }
             if (page.History?.Events.Count > 0)
             {
@@ -600,7 +611,7 @@ internal sealed class ScheduleService : IDisposable
                     runId = next;
                     continue;
                 }
-                return close.EventType switch
+                return (close.EventType switch
                 {
                     EventType.WorkflowExecutionCompleted => WorkflowExecutionStatus.Completed,
                     EventType.WorkflowExecutionFailed => WorkflowExecutionStatus.Failed,
@@ -608,9 +619,9 @@ internal sealed class ScheduleService : IDisposable
                     EventType.WorkflowExecutionTerminated => WorkflowExecutionStatus.Terminated,
                     EventType.WorkflowExecutionTimedOut => WorkflowExecutionStatus.TimedOut,
                     _ => WorkflowExecutionStatus.Unspecified,
-                };
+                }, close);
             }
         }
-        return WorkflowExecutionStatus.Unspecified;
+        return (WorkflowExecutionStatus.Unspecified, null);
     }
 }

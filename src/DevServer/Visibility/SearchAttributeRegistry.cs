@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
+using AgentOrchestrator.DevServer.Engine;
+using AgentOrchestrator.DevServer.Engine.Storage;
+using Google.Protobuf;
 using Temporalio.Api.Enums.V1;
+using Temporalio.Api.OperatorService.V1;
 
 namespace AgentOrchestrator.DevServer.Visibility;
 
@@ -54,7 +58,20 @@ internal sealed class SearchAttributeRegistry
         ("CustomBoolField", IndexedValueType.Bool),
     ];
 
+    public const string RecordKind = "search-attributes";
+
     private readonly ConcurrentDictionary<string, Dictionary<string, IndexedValueType>> _custom = new(StringComparer.Ordinal);
+    private readonly IWorkflowStore _store;
+
+    /// <summary>Each namespace's custom attributes are one store record (a ListSearchAttributesResponse), saved on every change.</summary>
+    public SearchAttributeRegistry(WorkflowEngine engine)
+    {
+        _store = engine.Registry.Store;
+        foreach (var (ns, value) in _store.LoadRecords(RecordKind))
+        {
+            _custom[ns] = new Dictionary<string, IndexedValueType>(ListSearchAttributesResponse.Parser.ParseFrom(value).CustomAttributes, StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>A copy of the namespace's custom attributes.</summary>
     public Dictionary<string, IndexedValueType> Custom(string ns)
@@ -91,6 +108,7 @@ internal sealed class SearchAttributeRegistry
             {
                 custom[name] = type;
             }
+            Save(ns, custom);
             return SearchAttributeChange.Ok;
         }
     }
@@ -117,8 +135,16 @@ internal sealed class SearchAttributeRegistry
             {
                 custom.Remove(name);
             }
+            Save(ns, custom);
             return SearchAttributeChange.Ok;
         }
+    }
+
+    private void Save(string ns, Dictionary<string, IndexedValueType> custom)
+    {
+        var record = new ListSearchAttributesResponse();
+        record.CustomAttributes.Add(custom);
+        _store.PutRecord(RecordKind, ns, record.ToByteArray());
     }
 
     private Dictionary<string, IndexedValueType> Of(string ns) =>

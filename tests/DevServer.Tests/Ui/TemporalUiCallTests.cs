@@ -167,7 +167,7 @@ public sealed class TemporalUiCallTests(DevServerFixture server) : IClassFixture
             Execution = execution,
             Query = new Temporalio.Api.Query.V1.WorkflowQuery { QueryType = "__stack_trace" },
         });
-        Assert.Contains("WaitConditionAsync", stack.QueryResult.Payloads_.Single().Data.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Contains("Task waiting at", stack.QueryResult.Payloads_.Single().Data.ToStringUtf8(), StringComparison.Ordinal);
 
         var workflowPollers = await service.DescribeTaskQueueAsync(new DescribeTaskQueueRequest
         {

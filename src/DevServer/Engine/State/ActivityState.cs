@@ -48,6 +48,12 @@ internal sealed class ActivityState
 
     public bool CancelRequested { get; set; }
 
+    /// <summary>PauseActivity: no new attempt is dispatched until UnpauseActivity; a running attempt hears it on its next heartbeat.</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>ResetActivity on a running attempt: it hears it on its next heartbeat, and the next attempt starts again at 1.</summary>
+    public bool ResetRequested { get; set; }
+
     public long CancelRequestedEventId { get; set; }
 
     /// <summary>Timers of the current attempt (start-to-close, heartbeat, schedule-to-start, retry backoff).</summary>

@@ -136,17 +136,22 @@ internal sealed class WorkflowRun(WorkflowChain chain, string runId) : IVisibili
     }
 
     /// <summary>Applies upserted search attributes; .NET unsets one by sending a binary/null payload.</summary>
-    public void MergeSearchAttributes(SearchAttributes searchAttributes)
+    public void MergeSearchAttributes(SearchAttributes searchAttributes) => Merge(SearchAttributeValues, searchAttributes.IndexedFields);
+
+    /// <summary>Applies an upserted memo; a key upserted as null (a binary/null payload) is removed, as Temporal does.</summary>
+    public void MergeMemo(Memo memo) => Merge(MemoValues, memo.Fields);
+
+    private static void Merge(Dictionary<string, Payload> values, IDictionary<string, Payload> changes)
     {
-        foreach (var (key, value) in searchAttributes.IndexedFields)
+        foreach (var (key, value) in changes)
         {
             if (value.Metadata.TryGetValue("encoding", out var encoding) && encoding.ToStringUtf8() == "binary/null")
             {
-                SearchAttributeValues.Remove(key);
+                values.Remove(key);
             }
             else
             {
-                SearchAttributeValues[key] = value;
+                values[key] = value;
             }
         }
     }

@@ -1,6 +1,6 @@
 using Temporalio.Api.Schedule.V1;
 
-namespace AgentOrchestrator.DevServer.Schedules;
+namespace AgentOrchestrator.DevServer.Calendars;
 
 /// <summary>
 /// The action times a ScheduleSpec produces: the union of its calendars, cron strings and intervals, minus its

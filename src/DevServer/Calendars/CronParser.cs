@@ -1,7 +1,7 @@
 using System.Globalization;
 using Temporalio.Api.Schedule.V1;
 
-namespace AgentOrchestrator.DevServer.Schedules;
+namespace AgentOrchestrator.DevServer.Calendars;
 
 /// <summary>
 /// Turns cron strings ("m h dom mon dow", with ranges, steps, lists, month and weekday names, and the @hourly-style

@@ -1,6 +1,6 @@
 using Temporalio.Api.Schedule.V1;
 
-namespace AgentOrchestrator.DevServer.Schedules;
+namespace AgentOrchestrator.DevServer.Calendars;
 
 /// <summary>
 /// A structured calendar as sets of allowed values, evaluated in the schedule's time zone. An empty field takes

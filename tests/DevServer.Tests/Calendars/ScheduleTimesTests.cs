@@ -1,8 +1,8 @@
-using AgentOrchestrator.DevServer.Schedules;
+using AgentOrchestrator.DevServer.Calendars;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Schedule.V1;
 
-namespace AgentOrchestrator.DevServer.Tests.Schedules;
+namespace AgentOrchestrator.DevServer.Tests.Calendars;
 
 /// <summary>The action times a spec produces: cron fields, calendars in a time zone, intervals with a phase, exclusions.</summary>
 public sealed class ScheduleTimesTests
