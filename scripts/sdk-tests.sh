@@ -92,10 +92,20 @@ namespace Microsoft.Extensions.Logging
             }
         }
 
+        private sealed class NoScope : IDisposable
+        {
+            public static readonly NoScope Instance = new();
+
+            public void Dispose()
+            {
+            }
+        }
+
         private sealed class Logger(ITestOutputHelper output, string category) : ILogger
         {
+            // Never null: the SDK disposes the scopes it opens around workflow and activity logs.
             public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
+                where TState : notnull => NoScope.Instance;
 
             public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 

@@ -155,9 +155,9 @@ internal sealed class ChildWorkflows(EngineContext context, ExecutionRegistry re
             {
                 if (child.RunId is null && child.StartedEvent is null)
                 {
-                    var initiated = run.History[(int)child.InitiatedEventId - 1].StartChildWorkflowExecutionInitiatedEventAttributes;
+                    var initiatedEvent = run.History[(int)child.InitiatedEventId - 1];
                     var initiatedEventId = child.InitiatedEventId;
-                    EngineContext.Defer(() => Start(run, initiated, initiatedEventId));
+                    EngineContext.Defer(() => Start(run, initiatedEvent.StartChildWorkflowExecutionInitiatedEventAttributes, initiatedEventId, initiatedEvent.UserMetadata));
                 }
             }
             return;
