@@ -79,7 +79,8 @@ internal sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options
 
     /// <summary>
     /// Pushes released events to the run's subscribers (under the tail's lock, so every subscriber sees the release order).
-    /// A traced token delta records its release hop, and each subscriber's enqueue hop with its own stamp.
+    /// A traced token delta records its release hop, is stamped per subscriber as it is queued, and records its enqueue
+    /// hop once, at the last subscriber: the fan-out time (a record per delivery would cost the fan-out path itself).
     /// </summary>
     private void Push(RunTail tail, List<RunEvent> released)
     {
@@ -90,17 +91,22 @@ internal sealed class InMemoryRunEventFeed(IOptions<RunEventTailOptions> options
             {
                 streamMetrics!.TokenHop(trace[^2], trace[^1]);
             }
+            long lastEnqueuedAtUs = 0;
             for (var i = tail.Subscribers.Count - 1; i >= 0; i--)
             {
                 var enqueuedAtUs = trace is null ? 0 : streamMetrics!.NowUs();
-                if (!tail.Subscribers[i].Enqueue(runEvent, enqueuedAtUs))
+                if (tail.Subscribers[i].Enqueue(runEvent, enqueuedAtUs))
+                {
+                    lastEnqueuedAtUs = enqueuedAtUs;
+                }
+                else
                 {
                     tail.Subscribers.RemoveAt(i);
                 }
-                else if (trace is { Count: > 0 })
-                {
-                    streamMetrics!.TokenHop(TokenPath.GatewayEnqueued, trace[^1].AtUs, enqueuedAtUs);
-                }
+            }
+            if (lastEnqueuedAtUs != 0 && trace is { Count: > 0 })
+            {
+                streamMetrics!.TokenHop(TokenPath.GatewayEnqueued, trace[^1].AtUs, lastEnqueuedAtUs);
             }
         }
         released.Clear();
