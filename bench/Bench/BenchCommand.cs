@@ -5,7 +5,7 @@ internal static class BenchCommand
     private static readonly Dictionary<string, Func<BenchSettings, Task>> s_scenarios = new()
     {
         ["token-latency"] = TokenLatency.RunAsync, // [--runs 1,50,500] [--modes direct,relay,embedded,distributed]
-        ["scale-out"] = ScaleOut.RunAsync, // [--runs 20] [--subscribers-per-run 1] [--rates 250,500,...] [--seconds 10]
+        ["scale-out"] = ScaleOut.RunAsync, // [--runs 20] [--subscribers-per-run 1] [--rates 250,500,...] [--seconds 10] [--warm-up-seconds 5]
         ["fanout"] = Fanout.RunAsync,
         ["slow-subscribers"] = SlowSubscribers.RunAsync,
         ["fair-delivery"] = FairDelivery.RunAsync,

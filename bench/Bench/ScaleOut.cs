@@ -27,6 +27,8 @@ internal static class ScaleOut
         var perRun = settings.ReadInt("--subscribers-per-run", 1);
         var rates = settings.ReadInts("--rates", settings.Smoke ? [40] : [250, 500, 1000, 2000, 4000, 8000]);
         var seconds = settings.ReadInt("--seconds", settings.Smoke ? 1 : 10);
+        // Long enough for tiered JIT to settle: a first step measured right after start-up counts compilation as load.
+        var warmUp = TimeSpan.FromSeconds(settings.ReadInt("--warm-up-seconds", settings.Smoke ? 1 : 5));
         var rabbit = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI") ?? "amqp://guest:guest@127.0.0.1:5672/");
         await using var deployment = await DistributedDeployment.StartAsync(rabbit, new DistributedDeploymentOptions
         {
@@ -57,7 +59,7 @@ internal static class ScaleOut
             }
             var urls = deployment.Gateways.Take(gateways).ToList();
             await using var watchers = await Watchers.StartAsync(urls, tenant, runs, perRun);
-            await load.RunAsync(runs, rates[0], TimeSpan.FromSeconds(1)); // warm-up: JIT, connections
+            await load.RunAsync(runs, rates[^1], warmUp); // warm-up at the highest rate: JIT, connections, pools
             await watchers.WaitQuietAsync();
             foreach (var rate in rates)
             {
