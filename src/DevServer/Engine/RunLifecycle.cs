@@ -179,7 +179,7 @@ internal sealed class RunLifecycle(EngineContext context, ExecutionRegistry regi
         run.RunTimers.Add(context.StartTimerAt(run.ExecutionTime, () => registry.WithLockedRun(run, workflowTasks.Schedule)));
 
     /// <summary>Arms the run timeout and the execution expiration (whichever comes first), counted from the run's start.</summary>
-    private void ArmRunTimeout(WorkflowRun run)
+    public void ArmRunTimeout(WorkflowRun run)
     {
         DateTime? deadline = null;
         if (run.StartAttributes.WorkflowRunTimeout is { } runTimeout && runTimeout.ToTimeSpan() > TimeSpan.Zero)

@@ -24,6 +24,7 @@ internal sealed class WorkflowEngine
         WorkflowTasks = new WorkflowTaskDispatcher(Context, Registry);
         Queries = new QueryDispatcher(Registry, WorkflowTasks);
         Lifecycle = new RunLifecycle(Context, Registry, WorkflowTasks, Queries);
+        Resets = new WorkflowResets(Context, Registry, WorkflowTasks, Lifecycle);
         Signals = new SignalDelivery(Context, Registry, WorkflowTasks, Lifecycle);
         Updates = new UpdateCoordinator(Context, Registry, WorkflowTasks, Lifecycle);
         Timers = new UserTimers(Context, Registry, WorkflowTasks);
@@ -53,6 +54,8 @@ internal sealed class WorkflowEngine
     public UserTimers Timers { get; }
 
     public RunLifecycle Lifecycle { get; }
+
+    public WorkflowResets Resets { get; }
 
     public SignalDelivery Signals { get; }
 

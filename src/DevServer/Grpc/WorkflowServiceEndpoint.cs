@@ -241,6 +241,9 @@ internal sealed class WorkflowServiceEndpoint(WorkflowEngine engine, NamespaceRe
     public Task<ResetActivityResponse> ResetActivity(ResetActivityRequest request, ServerCallContext context) =>
         Task.FromResult(engine.Activities.Reset(request));
 
+    public Task<ResetWorkflowExecutionResponse> ResetWorkflowExecution(ResetWorkflowExecutionRequest request, ServerCallContext context) =>
+        Task.FromResult(engine.Resets.Reset(request));
+
     public Task<ResetStickyTaskQueueResponse> ResetStickyTaskQueue(ResetStickyTaskQueueRequest request, ServerCallContext context) =>
         Task.FromResult(engine.WorkflowTasks.ResetSticky(request));
 

@@ -22,6 +22,7 @@ internal sealed class WorkflowServiceMethodProvider : IServiceMethodProvider<Wor
         Add<PauseActivityRequest, PauseActivityResponse>(context, "PauseActivity", (s, r, c) => s.PauseActivity(r, c));
         Add<UnpauseActivityRequest, UnpauseActivityResponse>(context, "UnpauseActivity", (s, r, c) => s.UnpauseActivity(r, c));
         Add<ResetActivityRequest, ResetActivityResponse>(context, "ResetActivity", (s, r, c) => s.ResetActivity(r, c));
+        Add<ResetWorkflowExecutionRequest, ResetWorkflowExecutionResponse>(context, "ResetWorkflowExecution", (s, r, c) => s.ResetWorkflowExecution(r, c));
         Add<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>(context, "ResetStickyTaskQueue", (s, r, c) => s.ResetStickyTaskQueue(r, c));
         Add<CreateScheduleRequest, CreateScheduleResponse>(context, "CreateSchedule", (s, r, c) => s.CreateSchedule(r, c));
         Add<DescribeScheduleRequest, DescribeScheduleResponse>(context, "DescribeSchedule", (s, r, c) => s.DescribeSchedule(r, c));
