@@ -39,8 +39,9 @@ internal static class ScaleOut
         {
             ["Bus:Transport"] = "RabbitMq",
             ["Bus:RabbitMqUri"] = rabbit.ToString(),
-            ["Bus:RunEventStream:Name"] = deployment.EventStream,
-            ["Bus:RunEventStream:ErrorQueue"] = deployment.ErrorQueue,
+            ["RunEvents:Log:Store"] = "Redis",
+            ["RunEvents:Log:Redis"] = deployment.Redis.Configuration,
+            ["RunEvents:Live:Exchange"] = deployment.LiveExchange,
         });
         const string tenant = "bench-scale";
         using var starter = await GatewayClient.CreateAsync(deployment.Gateway, tenant);

@@ -1,6 +1,7 @@
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.Messaging;
-using MassTransit;
+using AgentOrchestrator.RunStreaming;
+using AgentOrchestrator.RunStreaming.Log;
+using AgentOrchestrator.RunStreaming.Publishing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,31 +11,33 @@ namespace AgentOrchestrator.Bench;
 
 /// <summary>
 /// Token load without models or workers: token deltas of existing runs published straight into the run-event path with
-/// the product's bus wiring (AddMessageBus: MassTransit publish of RunEventsPublished with publisher confirms, as the
-/// worker publishes), so what a measurement loads is the gateways. One message per delta, one step ("load") per run,
-/// indices continuing across calls; each delta's ModelEmittedAtUs is its publish time on the bench's clock.
+/// the product's publishing code (AddRunEventPublishing: appended to the run's log, then sent live, one producer per run
+/// as a worker's step attempt is), so what a measurement loads is the gateways. One message per delta, one step
+/// ("load") per run, indices continuing across calls; each delta's ModelEmittedAtUs is its publish time on the bench's clock.
 /// </summary>
 internal sealed class SyntheticTokenLoad : IAsyncDisposable
 {
     private const string Step = "load";
+    private const string Text = " token";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
     private readonly IHost _host;
-    private readonly IPublishEndpoint _publisher;
-    private readonly Dictionary<string, long> _nextIndex = [];
+    private readonly RunEventPublisher _publisher;
+    private readonly Dictionary<string, (RunEventProducer Producer, long NextIndex, long Offset)> _runs = [];
 
     private SyntheticTokenLoad(IHost host)
     {
         _host = host;
-        _publisher = host.Services.GetRequiredService<IPublishEndpoint>();
+        _publisher = host.Services.GetRequiredService<RunEventPublisher>();
     }
 
-    /// <param name="bus">Bus settings as the deployment's services get them ("Bus:Transport", "Bus:RabbitMqUri", "Bus:RunEventStream:Name", ...).</param>
-    public static async Task<SyntheticTokenLoad> StartAsync(IReadOnlyDictionary<string, string?> bus)
+    /// <param name="settings">The run-event path's settings as the deployment's services get them ("Bus:Transport",
+    /// "Bus:RabbitMqUri", "RunEvents:Log:Store", "RunEvents:Log:Redis", "RunEvents:Live:Exchange").</param>
+    public static async Task<SyntheticTokenLoad> StartAsync(IReadOnlyDictionary<string, string?> settings)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(bus);
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddMessageBus(builder.Configuration);
+        builder.Services.AddRunEventPublishing(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();
         return new SyntheticTokenLoad(host);
@@ -66,12 +69,12 @@ internal sealed class SyntheticTokenLoad : IAsyncDisposable
         return published;
     }
 
-    private Task PublishAsync(string tenantId, string runId)
+    private Task<RunLogPosition> PublishAsync(string tenantId, string runId)
     {
-        var index = _nextIndex.GetValueOrDefault(runId);
-        _nextIndex[runId] = index + 1;
+        var (producer, index, offset) = _runs.TryGetValue(runId, out var run) ? run : (_publisher.CreateProducer(), 0, 0);
+        _runs[runId] = (producer, index + 1, offset + Text.Length);
         var now = Report.NowUnixMicroseconds();
-        return _publisher.Publish(new RunEventsPublished
+        return producer.PublishAsync(new RunEventsPublished
         {
             RunId = runId,
             TenantId = tenantId,
@@ -87,13 +90,14 @@ internal sealed class SyntheticTokenLoad : IAsyncDisposable
                     Agent = "bench",
                     Attempt = 1,
                     Index = index,
-                    Text = " token",
+                    Text = Text,
+                    Offset = offset,
                     Ts = DateTimeOffset.UtcNow,
                     ModelEmittedAtUs = now,
                 },
             ],
             Stamps = [new PathStamp(TokenPath.PublishStarted, now)],
-        });
+        }, compaction: null, CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

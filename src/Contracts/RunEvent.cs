@@ -51,6 +51,13 @@ public sealed record RunEvent
     /// </summary>
     [JsonIgnore]
     public IReadOnlyList<PathStamp>? Trace { get; init; }
+
+    /// <summary>
+    /// For token deltas: where <see cref="Text"/> starts in the step attempt's text (UTF-16 code units). A client keeps
+    /// each attempt's text and appends only what lies beyond it, so a delta seen twice, or a merged range of deltas
+    /// that overlaps what it holds, never repeats text (docs/protocol.md).
+    /// </summary>
+    public long? Offset { get; init; }
 }
 
 /// <summary>
@@ -66,6 +73,55 @@ public static class RunEventIds
         $"{runId}/{step}/{attempt}/{type}/{index}";
 
     public static string ForRun(string runId, string type) => $"{runId}/{type}";
+
+    /// <summary>
+    /// The id of one event carrying token deltas <paramref name="first"/>..<paramref name="last"/> of a step attempt
+    /// merged (a backlogged subscriber's queue, or a finished attempt replayed compacted); a single delta keeps its own id.
+    /// </summary>
+    public static string ForTokenRange(string runId, string step, int attempt, long first, long last) =>
+        first == last ? ForStep(runId, step, attempt, RunEventTypes.Token, last) : $"{runId}/{step}/{attempt}/{RunEventTypes.Token}/{first}-{last}";
+
+    /// <summary>
+    /// Reads a token id (<see cref="ForStep"/>, first = last) or a range id (<see cref="ForTokenRange"/>) of run
+    /// <paramref name="runId"/>; false for any other id.
+    /// </summary>
+    public static bool TryParseToken(string id, string runId, out string step, out int attempt, out long first, out long last)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(runId);
+        step = string.Empty;
+        attempt = 0;
+        first = last = -1;
+        const string TokenSegment = "/" + RunEventTypes.Token + "/";
+        var tokenAt = id.LastIndexOf(TokenSegment, StringComparison.Ordinal);
+        if (!id.StartsWith(runId + "/", StringComparison.Ordinal) || tokenAt <= runId.Length)
+        {
+            return false;
+        }
+        var indexes = id.AsSpan(tokenAt + TokenSegment.Length);
+        var dash = indexes.IndexOf('-');
+        var parsed = dash < 0
+            ? long.TryParse(indexes, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out first)
+            : long.TryParse(indexes[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out first)
+              && long.TryParse(indexes[(dash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out last);
+        if (!parsed)
+        {
+            return false;
+        }
+        if (dash < 0)
+        {
+            last = first;
+        }
+        var head = id.AsSpan(runId.Length + 1, tokenAt - runId.Length - 1); // "{step}/{attempt}"
+        var slash = head.LastIndexOf('/');
+        if (slash <= 0 || !int.TryParse(head[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt)
+            || last < first)
+        {
+            return false;
+        }
+        step = head[..slash].ToString();
+        return true;
+    }
 }
 
 /// <summary>Bus message: events of one run in publish order (a worker batches token deltas into one message).</summary>

@@ -25,7 +25,6 @@ public static class MessageBusServiceCollectionExtensions
             .Validate(r => r.RedeliveryMinInterval >= TimeSpan.Zero && r.RedeliveryMaxInterval >= r.RedeliveryMinInterval,
                 "Bus:Retry:RedeliveryMaxInterval must be at least RedeliveryMinInterval (both not negative).")
             .ValidateOnStart();
-        services.AddOptions<RunEventStreamOptions>().BindConfiguration(RunEventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddMetrics();
         services.TryAddSingleton<BusFaultObserver>();
         services.AddReceiveObserver<BusFaultObserver>();

@@ -1,7 +1,6 @@
 using AgentOrchestrator.RunStreaming.Delivery;
 using AgentOrchestrator.RunStreaming.Ordering;
 using AgentOrchestrator.RunStreaming.Replay;
-using AgentOrchestrator.RunStreaming.Sources;
 using AgentOrchestrator.RunStreaming.Subscribers;
 using AgentOrchestrator.RunStreaming.Subscriptions;
 using AgentOrchestrator.RunStreaming.Telemetry;
@@ -15,9 +14,9 @@ namespace AgentOrchestrator.RunStreaming;
 public static class RunStreamingServiceCollectionExtensions
 {
     /// <summary>
-    /// The run-event path of a gateway: the per-run canonical order and tail (options "Gateway:Events"), the event
-    /// source chosen by Bus:Transport (RabbitMQ: the run-event stream, options "Gateway:EventStream", and its /readyz
-    /// check), per-subscriber queues and the weighted fair delivery scheduler (options "Gateway:Delivery"), the
+    /// The run-event path of a gateway: the runs its subscribers watch, each read from the run's log and kept current
+    /// by live routing, in its canonical order (options "Gateway:Events", "RunEvents:Log", "RunEvents:Live", the
+    /// "run-events" /readyz check), per-subscriber queues and the weighted fair delivery scheduler (options "Gateway:Delivery"), the
     /// subscriber registry and its digests to the other gateways, metrics, and <see cref="RunSubscriptions"/>, the
     /// subscribe preamble every transport calls. The host registers an <see cref="IRunLookup"/>, an
     /// <see cref="IDurableRunTranscript"/> and the tenant policies (AddTenancy); the bus consumers are added
@@ -31,8 +30,8 @@ public static class RunStreamingServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DeliveryMetrics>();
-        services.TryAddSingleton<IRunEventFeed, InMemoryRunEventFeed>();
-        services.AddRunEventSource(configuration);
+        services.TryAddSingleton<RunStreamMetrics>();
+        services.AddRunEventFeed(configuration);
         services.TryAddSingleton<GatewayInstance>();
         services.TryAddSingleton<SubscriberRegistry>();
         services.TryAddSingleton<TenantDeliveryMetrics>();
@@ -48,12 +47,11 @@ public static class RunStreamingServiceCollectionExtensions
 
     /// <summary>
     /// The run-event path's bus consumers; pass to AddMessageBus(configuration, bus => ...): other gateways' subscriber
-    /// digests, and, with the in-memory transport only, the run events (over RabbitMQ the gateway reads the stream).
+    /// digests (run events themselves do not travel through MassTransit: see <see cref="AddRunEventFeed"/>).
     /// </summary>
     public static void AddRunStreamingConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        bus.AddRunEventConsumer(configuration);
         bus.AddConsumer<SubscriberPositionsDigestConsumer, SubscriberPositionsDigestConsumerDefinition>();
     }
 }

@@ -1,6 +1,6 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.RunStreaming.Publishing;
 using AgentOrchestrator.Workers.Telemetry;
-using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Temporalio.Activities;
@@ -16,7 +16,7 @@ namespace AgentOrchestrator.Workers;
 public sealed class AgentActivities(
     ChatModelFactory models,
     ModelStepLifecycle lifecycle,
-    IPublishEndpoint publisher,
+    RunEventPublisher publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
     WorkerMetrics metrics,

@@ -1,4 +1,5 @@
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.RunStreaming;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.Tenancy.Budgets;
 using AgentOrchestrator.Workers.Budgets;
@@ -55,8 +56,9 @@ public static class AgentWorkerServiceCollectionExtensions
         services.AddAgentToolbox();
         services.AddHostedService<AgentWorkerStartupLog>();
         services.AddWorkerReadiness(configuration);
-        // Before the Temporal worker's hosted service (registered below), so no event is published before the stream exists.
-        services.AddHostedService<RunEventStreamDeclaration>();
+        // Before the Temporal worker's hosted service (registered below): the log's connection and the live publisher are
+        // open before any activity publishes.
+        services.AddRunEventPublishing(configuration);
 
         // The hosted worker is keyed by target, namespace and task queue at registration, so those are read now.
         TemporalOptions temporal = configuration.GetSection(TemporalOptions.SectionName).Get<TemporalOptions>() ?? new TemporalOptions();

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
+using AgentOrchestrator.RunStreaming.Publishing;
 using AgentOrchestrator.Workers.Telemetry;
 using AgentOrchestrator.Workers.Tools;
-using MassTransit;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
@@ -23,7 +23,7 @@ public sealed class ModelTurnActivities(
     ChatModelFactory models,
     ModelStepLifecycle lifecycle,
     AgentToolbox toolbox,
-    IPublishEndpoint publisher,
+    RunEventPublisher publisher,
     IOptions<ModelOptions> modelOptions,
     IOptions<TokenBatchingOptions> batchingOptions,
     WorkerMetrics metrics,

@@ -1,12 +1,12 @@
 using AgentOrchestrator.Contracts;
-using MassTransit;
+using AgentOrchestrator.RunStreaming.Publishing;
 using Temporalio.Activities;
 using LogContext = Serilog.Context.LogContext;
 
 namespace AgentOrchestrator.Workers;
 
 /// <summary>Publishes the run-level lifecycle events a workflow asks for (run.started, run.completed, ...).</summary>
-public sealed class RunEventActivities(IPublishEndpoint publisher, TimeProvider time, ILogger<RunEventActivities> logger)
+public sealed class RunEventActivities(RunEventPublisher publisher, TimeProvider time, ILogger<RunEventActivities> logger)
 {
     [Activity(AgentActivityNames.PublishRunEvent)]
     public async Task PublishRunEventAsync(RunLifecycleEvent lifecycle)
@@ -33,7 +33,7 @@ public sealed class RunEventActivities(IPublishEndpoint publisher, TimeProvider 
             Data = lifecycle.Data,
             Ts = time.GetUtcNow(),
         };
-        await publisher.Publish(
+        await publisher.PublishAsync(
             new RunEventsPublished { RunId = lifecycle.RunId, TenantId = lifecycle.TenantId, Events = [runEvent] },
             ActivityExecutionContext.Current.CancellationToken);
         WorkerLog.RunEventPublished(logger, lifecycle.Type);

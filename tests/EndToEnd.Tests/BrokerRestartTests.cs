@@ -8,8 +8,8 @@ namespace AgentOrchestrator.EndToEnd.Tests;
 
 /// <summary>
 /// The broker restarted mid-run (rabbitmqctl stop_app / start_app on a private node, never the shared broker): the
-/// worker's publisher and the gateway's stream reader reconnect, the gateway is not ready while it is cut off, and
-/// the subscriber's transcript is still exact.
+/// worker keeps appending to the run's log while its live sends fail, the gateways' live routing reconnects and reads
+/// what it missed from the log, the gateway is not ready while it is cut off, and the subscriber's transcript is exact.
 /// </summary>
 public sealed class BrokerRestartTests
 {
@@ -41,7 +41,7 @@ public sealed class BrokerRestartTests
         using var http = new HttpClient { BaseAddress = deployment.Gateway };
         await Eventually.TrueAsync(async () => !await ReadyAsync(http), TimeSpan.FromSeconds(60), "the gateway reports not ready while the broker is down");
         await broker.StartAppAsync();
-        await Eventually.TrueAsync(() => ReadyAsync(http), TimeSpan.FromSeconds(120), "the gateway reconnects to the stream and is ready again");
+        await Eventually.TrueAsync(() => ReadyAsync(http), TimeSpan.FromSeconds(120), "the gateway reconnects its live routing and is ready again");
         try
         {
             await reading;

@@ -9,10 +9,11 @@ using RabbitMQ.Client.Events;
 namespace AgentOrchestrator.EndToEnd.Tests;
 
 /// <summary>
-/// At-least-once delivery made visible: while a run streams, a tap reads the run's messages off the stream and
-/// publishes copies into the real exchange the worker publishes to, each message once more right away and once more
-/// after the next one (so copies arrive out of order). The broker is a private node, so the copies reach no other
-/// test's gateways. Gateways must drop every copy (subscribers receive no duplicate id) and the transcript stays exact.
+/// At-least-once delivery made visible: while a run streams, a tap bound to the run's live routing receives its
+/// messages and publishes copies into the live exchange the worker publishes to (same run, epoch and sequence number),
+/// each message once more right away and once more after the next one (so copies arrive out of order). The broker is
+/// a private node, so the copies reach no other test's gateways. Gateways must drop every copy (subscribers receive no
+/// duplicate id) and the transcript stays exact.
 /// </summary>
 public sealed class DuplicatedDeliveriesTests
 {
@@ -27,8 +28,8 @@ public sealed class DuplicatedDeliveriesTests
         const string tenant = "tenant-duplicates";
         await using var client = await RunClient.ConnectAsync(deployment.Gateway, tenant);
         var token = await ResumingSubscriber.DevTokenAsync(deployment.Gateway, tenant);
-        await using var tap = await CopyingTap.StartAsync(broker.Uri, deployment.EventStream);
         var runId = await client.StartRunAsync(Flows.WriterReviewer, "Explain why durable workflows help AI agents.");
+        await using var tap = await CopyingTap.StartAsync(broker.Uri, deployment.LiveExchange, RunWorkflowIds.For(tenant, runId));
 
         var aborted = false;
         var subscriber = new ResumingSubscriber(deployment.Gateways, token, runId)
@@ -74,58 +75,52 @@ public sealed class DuplicatedDeliveriesTests
         return run;
     }
 
-    /// <summary>Reads the stream from its start and republishes every original run-event message twice, the second copy after the next original.</summary>
+    /// <summary>Receives the run's live messages on a queue of its own and republishes each twice, the second copy after the next original.</summary>
     private sealed class CopyingTap : IAsyncDisposable
     {
         private readonly IConnection _connection;
         private readonly IChannel _reader;
         private readonly IChannel _publisher;
-        private readonly Dictionary<string, int> _copies = [];
-        // The exchange MassTransit publishes the message type to: its default entity name.
-        private readonly string _exchange = $"{typeof(RunEventsPublished).Namespace}:{nameof(RunEventsPublished)}";
-        private ReadOnlyMemory<byte>? _held;
+        private readonly string _exchange;
+        private readonly string _routingKey;
+        private int _copies;
+        private (ReadOnlyMemory<byte> Body, IDictionary<string, object?> Headers)? _held;
 
-        private CopyingTap(IConnection connection, IChannel reader, IChannel publisher)
+        private CopyingTap(IConnection connection, IChannel reader, IChannel publisher, string exchange, string routingKey)
         {
             _connection = connection;
             _reader = reader;
             _publisher = publisher;
+            _exchange = exchange;
+            _routingKey = routingKey;
         }
 
-        public static async Task<CopyingTap> StartAsync(Uri broker, string stream)
+        public static async Task<CopyingTap> StartAsync(Uri broker, string exchange, string routingKey)
         {
             var connection = await RabbitMqAdmin.ConnectAsync(broker);
             var reader = await connection.CreateChannelAsync();
             var publisher = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-            var tap = new CopyingTap(connection, reader, publisher);
+            var tap = new CopyingTap(connection, reader, publisher, exchange, routingKey);
+            var queue = (await reader.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true)).QueueName;
+            await reader.QueueBindAsync(queue, exchange, routingKey);
             await reader.BasicQosAsync(0, 100, global: false);
             var consumer = new AsyncEventingBasicConsumer(reader);
             consumer.ReceivedAsync += (_, delivery) => tap.OnDeliveryAsync(delivery);
-            await reader.BasicConsumeAsync(stream, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
-                new Dictionary<string, object?> { ["x-stream-offset"] = "first" }, consumer);
+            await reader.BasicConsumeAsync(queue, autoAck: false, consumer);
             return tap;
         }
 
-        public int Copies(string runId)
-        {
-            lock (_copies)
-            {
-                return _copies.GetValueOrDefault(runId);
-            }
-        }
+        public int Copies(string runId) => Volatile.Read(ref _copies);
 
         private async Task OnDeliveryAsync(BasicDeliverEventArgs delivery)
         {
             var headers = delivery.BasicProperties.Headers;
-            // Originals only: not our own copies, and not the gateways' readiness markers (empty bodies).
-            if (headers?.ContainsKey(CopyHeader) != true && RunIdOf(delivery.Body) is { } runId)
+            // Originals only, not our own copies.
+            if (headers?.ContainsKey(CopyHeader) != true)
             {
-                var body = delivery.Body.ToArray();
-                lock (_copies)
-                {
-                    _copies[runId] = _copies.GetValueOrDefault(runId) + 1;
-                }
-                await PublishCopyAsync(body);
+                var copy = (delivery.Body.ToArray().AsMemory(), (IDictionary<string, object?>)new Dictionary<string, object?>(headers ?? new Dictionary<string, object?>()));
+                Interlocked.Increment(ref _copies);
+                await PublishCopyAsync(copy);
                 if (_held is { } held)
                 {
                     await PublishCopyAsync(held); // after a later message: out of order
@@ -133,26 +128,17 @@ public sealed class DuplicatedDeliveriesTests
                 }
                 else
                 {
-                    _held = body;
+                    _held = (copy.Item1, copy.Item2);
                 }
             }
             await _reader.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         }
 
-        private async Task PublishCopyAsync(ReadOnlyMemory<byte> body)
+        private async Task PublishCopyAsync((ReadOnlyMemory<byte> Body, IDictionary<string, object?> Headers) message)
         {
-            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Headers = new Dictionary<string, object?> { [CopyHeader] = "1" } };
-            await _publisher.BasicPublishAsync(_exchange, string.Empty, mandatory: false, properties, body);
-        }
-
-        private static string? RunIdOf(ReadOnlyMemory<byte> body)
-        {
-            if (body.IsEmpty)
-            {
-                return null;
-            }
-            using var envelope = JsonDocument.Parse(body);
-            return envelope.RootElement.GetProperty("message").GetProperty("runId").GetString();
+            var headers = new Dictionary<string, object?>(message.Headers) { [CopyHeader] = "1" };
+            var properties = new BasicProperties { ContentType = "application/json", Headers = headers };
+            await _publisher.BasicPublishAsync(_exchange, _routingKey, mandatory: false, properties, message.Body);
         }
 
         public async ValueTask DisposeAsync()

@@ -4,7 +4,9 @@ namespace AgentOrchestrator.TestSupport;
 
 /// <summary>
 /// What a client following docs/protocol.md renders: stream.reset clears everything; per step only the latest
-/// attempt counts; per step attempt a token whose index is not above the last one held is a duplicate.
+/// attempt counts; per step attempt a token with an offset adds only the text beyond what the attempt holds (a token
+/// starting past it is a gap: <see cref="InvalidOperationException"/>), and one without an offset is a duplicate when
+/// its index is not above the last one held.
 /// </summary>
 public sealed class ClientTranscript
 {
@@ -49,9 +51,21 @@ public sealed class ClientTranscript
         {
             var key = (step, runEvent.Attempt);
             var (last, text) = _text.GetValueOrDefault(key, (-1, string.Empty));
-            if (runEvent.Index > last)
+            var delta = runEvent.Text ?? string.Empty;
+            if (runEvent.Offset is { } offset)
             {
-                _text[key] = (runEvent.Index, text + runEvent.Text);
+                if (offset > text.Length)
+                {
+                    throw new InvalidOperationException($"Gap: {runEvent.Id} starts at {offset} but {step}#{runEvent.Attempt} holds {text.Length} characters.");
+                }
+                if (offset + delta.Length > text.Length)
+                {
+                    _text[key] = (Math.Max(last, runEvent.Index), text + delta[(int)(text.Length - offset)..]);
+                }
+            }
+            else if (runEvent.Index > last)
+            {
+                _text[key] = (runEvent.Index, text + delta);
             }
         }
     }

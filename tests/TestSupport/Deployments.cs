@@ -62,6 +62,8 @@ public sealed class DistributedDeployment : IRunningDeployment
     private readonly List<(Uri Url, ServiceProcess Process)> _workers = [];
     private readonly DistributedDeploymentOptions _options;
 
+    private RedisServer? _redis;
+
     private DistributedDeployment(List<ServiceProcess> processes, Dictionary<string, string> shared, Uri rabbitMq,
         DistributedDeploymentOptions options, Uri simulator)
     {
@@ -89,11 +91,11 @@ public sealed class DistributedDeployment : IRunningDeployment
     /// <summary>The first worker process's HTTP address (/healthz, /readyz, /metrics).</summary>
     public Uri Worker => Workers[0];
 
-    /// <summary>This deployment's run-event stream (Bus:RunEventStream:Name).</summary>
-    public string EventStream => _shared["Bus__RunEventStream__Name"];
+    /// <summary>This deployment's live run-event exchange (RunEvents:Live:Exchange): routing key = a run's workflow id.</summary>
+    public string LiveExchange => _shared["RunEvents__Live__Exchange"];
 
-    /// <summary>Where its gateways park stream messages they cannot process.</summary>
-    public string ErrorQueue => _shared["Bus__RunEventStream__ErrorQueue"];
+    /// <summary>This deployment's run-event log (a redis-server of its own; RunEvents:Log:Redis).</summary>
+    public RedisServer Redis => _redis ?? throw new InvalidOperationException("The deployment has not started.");
 
     public string Output => string.Join("\n\n", _processes.Select(p => $"== {p.Name}\n{p.Output}"));
 
@@ -117,8 +119,8 @@ public sealed class DistributedDeployment : IRunningDeployment
         {
             ["Bus__Transport"] = "RabbitMq",
             ["Bus__RabbitMqUri"] = rabbitMq.ToString(),
-            ["Bus__RunEventStream__Name"] = $"test-run-events-{unique}",
-            ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
+            ["RunEvents__Live__Exchange"] = $"test-run-events-live-{unique}",
+            ["RunEvents__Log__Store"] = "Redis",
             ["Temporal__Target"] = $"127.0.0.1:{temporalPort}",
             // Gateways run as Development, whose default would print every span to their output.
             ["Telemetry__Tracing__Exporter"] = "None",
@@ -130,6 +132,8 @@ public sealed class DistributedDeployment : IRunningDeployment
         var deployment = new DistributedDeployment(processes, shared, rabbitMq, options, new Uri(simulatorUrl));
         try
         {
+            deployment._redis = await RedisServer.StartAsync();
+            shared["RunEvents__Log__Redis"] = deployment._redis.Configuration;
             var devServer = deployment.Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
             var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], options.SimulatorEnvironment, "Now listening on");
             await Task.WhenAll(devServer.WaitReadyAsync(), simulator.WaitReadyAsync());
@@ -167,7 +171,7 @@ public sealed class DistributedDeployment : IRunningDeployment
     /// <summary>kill -9 of one worker process.</summary>
     public async Task KillWorkerAsync(Uri worker) => await _workers.Single(w => w.Url == worker).Process.DisposeAsync();
 
-    /// <summary>Starts one more gateway and waits until /readyz says it caught up with the run-event stream.</summary>
+    /// <summary>Starts one more gateway and waits until /readyz says it is ready (its live routing and log are connected).</summary>
     public async Task<Uri> StartGatewayAsync()
     {
         var url = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
@@ -222,7 +226,11 @@ public sealed class DistributedDeployment : IRunningDeployment
         {
             await process.DisposeAsync();
         }
-        await RabbitMqAdmin.DeleteQueuesAsync(RabbitMq, EventStream, ErrorQueue);
+        await RabbitMqAdmin.DeleteExchangesAsync(RabbitMq, LiveExchange);
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
     }
 }
 

@@ -21,6 +21,18 @@ public static class RabbitMqAdmin
         }
     }
 
+    /// <summary>Deletes the exchanges if they exist.</summary>
+    public static async Task DeleteExchangesAsync(Uri broker, params string[] exchanges)
+    {
+        ArgumentNullException.ThrowIfNull(exchanges);
+        await using var connection = await ConnectAsync(broker);
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var exchange in exchanges)
+        {
+            await channel.ExchangeDeleteAsync(exchange, ifUnused: false);
+        }
+    }
+
     /// <summary>Publishes raw bytes with publisher confirms (returns once the broker has taken them).</summary>
     public static async Task PublishAsync(Uri broker, string exchange, string routingKey, ReadOnlyMemory<byte> body, IDictionary<string, object?>? headers = null)
     {

@@ -2,9 +2,9 @@ using System.Net.Http.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ModelSimulator;
+using AgentOrchestrator.RunStreaming.Live;
 using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.TestSupport;
-using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,8 +14,8 @@ using Temporalio.Extensions.Hosting;
 namespace AgentOrchestrator.Workers.Tests;
 
 /// <summary>
-/// Real parts for a test class: a DevServer, a model simulator, and a worker host (in-memory bus with a recording
-/// consumer, AddAgentWorker pointed at both), plus a Temporal client.
+/// Real parts for a test class: a DevServer, a model simulator, and a worker host (its run events recorded as they go
+/// out live, AddAgentWorker pointed at both), plus a Temporal client.
 /// </summary>
 public abstract class AgentWorkerFixture : IAsyncLifetime
 {
@@ -65,8 +65,9 @@ public abstract class AgentWorkerFixture : IAsyncLifetime
         });
         builder.AddServiceDefaults();
         builder.Services.AddSingleton(Events);
-        builder.Services.AddMessageBus(builder.Configuration,
-            bus => bus.AddConsumer<RecordingConsumer, RecordingConsumerDefinition>());
+        // Registered before the worker's own (which it keeps: TryAdd): what the worker publishes is recorded.
+        builder.Services.AddSingleton<IRunEventLivePublisher>(new RecordingLivePublisher(Events));
+        builder.Services.AddMessageBus(builder.Configuration);
         ConfigureWorker(builder.Services.AddAgentWorker(builder.Configuration));
         ConfigureWorkerServices(builder.Services);
         _host = builder.Build();

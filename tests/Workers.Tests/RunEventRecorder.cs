@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using AgentOrchestrator.Contracts;
-using MassTransit;
+using AgentOrchestrator.RunStreaming.Live;
 
 namespace AgentOrchestrator.Workers.Tests;
 
-/// <summary>Every RunEventsPublished message the bus delivered, in delivery order.</summary>
+/// <summary>Every RunEventsPublished message the worker published, in the order it went out live.</summary>
 public sealed class RunEventRecorder
 {
     private readonly ConcurrentQueue<RunEventsPublished> _messages = new();
@@ -18,23 +18,15 @@ public sealed class RunEventRecorder
     public bool Has(string runId, string type) => EventsOf(runId).Any(e => e.Type == type);
 }
 
-public sealed class RecordingConsumer(RunEventRecorder recorder) : IConsumer<RunEventsPublished>
+/// <summary>
+/// Takes the place of the live publisher in a worker host: records every message the worker published (after the run's
+/// log took it), in the order its live sends go out - the order a gateway receives them.
+/// </summary>
+internal sealed class RecordingLivePublisher(RunEventRecorder recorder) : IRunEventLivePublisher
 {
-    public Task Consume(ConsumeContext<RunEventsPublished> context)
+    public ValueTask PublishAsync(RunLogAppended appended, CancellationToken cancellationToken)
     {
-        recorder.Record(context.Message);
-        return Task.CompletedTask;
-    }
-}
-
-/// <summary>One message at a time, so the recorder sees the worker's publish order.</summary>
-public sealed class RecordingConsumerDefinition : ConsumerDefinition<RecordingConsumer>
-{
-    public RecordingConsumerDefinition() => ConcurrentMessageLimit = 1;
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<RecordingConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        endpointConfigurator.PrefetchCount = 1;
+        recorder.Record(appended.Message);
+        return ValueTask.CompletedTask;
     }
 }

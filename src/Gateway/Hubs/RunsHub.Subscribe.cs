@@ -101,7 +101,7 @@ public sealed partial class RunsHub
                     yield break;
                 }
             }
-            catch (SlowConsumerException e)
+            catch (RunStreamEndedException e)
             {
                 throw new HubException(e.Message);
             }

@@ -133,7 +133,7 @@ internal sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurable
         var deltas = string.IsNullOrEmpty(text) ? 0 : 1;
         if (deltas == 1)
         {
-            events.Add(step.Event(RunEventTypes.Token, 0, text));
+            events.Add(step.Event(RunEventTypes.Token, 0, text) with { Offset = 0 });
         }
         events.Add(step.Event(RunEventTypes.StepCompleted, deltas, text));
     }

@@ -67,10 +67,10 @@ internal static class RunEventStreamEndpoints
                     JsonSerializer.SerializeToUtf8Bytes(runEvent, DeliveryJsonContext.Default.RunEvent), http.RequestAborted);
             }
         }
-        catch (SlowConsumerException e)
+        catch (RunStreamEndedException e)
         {
             // The stream is already open: the typed error travels as an event the client can read before the end.
-            var error = new StreamError("slow_consumer", e.Message);
+            var error = new StreamError(e.Code, e.Message);
             await WriteEventAsync(http.Response, id: null, "error", JsonSerializer.SerializeToUtf8Bytes(error, DeliveryJsonContext.Default.StreamError),
                 http.RequestAborted);
         }

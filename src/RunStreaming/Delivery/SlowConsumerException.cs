@@ -1,7 +1,7 @@
 namespace AgentOrchestrator.RunStreaming.Delivery;
 
 /// <summary>A subscription ended because its outbound queue passed the hard limit; the message starts with "[slow_consumer] ".</summary>
-public sealed class SlowConsumerException : Exception
+public sealed class SlowConsumerException : RunStreamEndedException
 {
     public SlowConsumerException()
     {
@@ -16,4 +16,6 @@ public sealed class SlowConsumerException : Exception
         : base(message, innerException)
     {
     }
+
+    public override string Code => "slow_consumer";
 }

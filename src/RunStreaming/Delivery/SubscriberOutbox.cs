@@ -24,7 +24,7 @@ internal sealed class SubscriberOutbox
     private readonly Dictionary<(string Step, int Attempt), LinkedListNode<RunEvent>> _open = [];
     // Text of merged deltas, appended in place: building a new string per merge would copy the whole backlog each time
     // (quadratic CPU on the feed's thread, which every subscriber shares). The node's Text is stale while it is here.
-    private readonly Dictionary<LinkedListNode<RunEvent>, StringBuilder> _mergedText = [];
+    private readonly Dictionary<LinkedListNode<RunEvent>, MergedDeltas> _mergedText = [];
     // When traced token deltas were queued (Unix µs), for the gateway's enqueue-to-written hop; a merge keeps the oldest.
     private readonly Dictionary<LinkedListNode<RunEvent>, long> _enqueuedAt = [];
     private readonly DeliveryOptions _limits;
@@ -220,7 +220,12 @@ internal sealed class SubscriberOutbox
         runEvent = node.Value;
         if (_mergedText.Remove(node, out var merged))
         {
-            runEvent = runEvent with { Text = merged.ToString() };
+            // Ids of merged deltas name the range: as a cursor it covers the first delta's position and every delta merged.
+            runEvent = runEvent with
+            {
+                Text = merged.Text.ToString(),
+                Id = RunEventIds.ForTokenRange(runEvent.RunId, runEvent.Step ?? string.Empty, runEvent.Attempt, merged.FirstIndex, runEvent.Index),
+            };
         }
         LastReadEnqueuedAtUs = _enqueuedAt.Remove(node, out var enqueuedAtUs) ? enqueuedAtUs : 0;
         if (runEvent.Type == RunEventTypes.Token)
@@ -254,7 +259,7 @@ internal sealed class SubscriberOutbox
                     _bytes -= SizeOf(node);
                     _items.Remove(node);
                     _enqueuedAt.Remove(node);
-                    var later = _mergedText.Remove(node, out var text) ? node.Value with { Text = text.ToString() } : node.Value;
+                    var later = _mergedText.Remove(node, out var merged) ? node.Value with { Text = merged.Text.ToString() } : node.Value;
                     Merge(first, later);
                 }
                 else
@@ -266,26 +271,32 @@ internal sealed class SubscriberOutbox
         }
     }
 
-    /// <summary>The later delta's id and index, both texts: a client that deduplicates by index takes it whole.</summary>
+    /// <summary>
+    /// Both texts, the later delta's index, the earlier one's offset: a client that keeps text by offset (or, without
+    /// offsets, deduplicates by index) takes it whole. Its id (a range id) is set when it is read.
+    /// </summary>
     private void Merge(LinkedListNode<RunEvent> into, RunEvent later)
     {
         var sizeBefore = SizeOf(into);
-        if (!_mergedText.TryGetValue(into, out var text))
+        if (!_mergedText.TryGetValue(into, out var merged))
         {
-            text = new StringBuilder(into.Value.Text);
-            _mergedText[into] = text;
+            merged = new MergedDeltas(new StringBuilder(into.Value.Text), into.Value.Index);
+            _mergedText[into] = merged;
         }
-        text.Append(later.Text);
-        into.Value = into.Value with { Id = later.Id, Index = later.Index, Ts = later.Ts };
+        merged.Text.Append(later.Text);
+        into.Value = into.Value with { Index = later.Index, Ts = later.Ts };
         _bytes += SizeOf(into) - sizeBefore;
         CoalescedCount++;
         _metrics?.DeltaCoalesced();
     }
 
     private long SizeOf(LinkedListNode<RunEvent> node) =>
-        _mergedText.TryGetValue(node, out var text)
-            ? SizeOf(node.Value) + (2L * (text.Length - (node.Value.Text?.Length ?? 0)))
+        _mergedText.TryGetValue(node, out var merged)
+            ? SizeOf(node.Value) + (2L * (merged.Text.Length - (node.Value.Text?.Length ?? 0)))
             : SizeOf(node.Value);
+
+    /// <summary>Text of merged deltas, appended in place, and the index of the first one merged.</summary>
+    private sealed record MergedDeltas(StringBuilder Text, long FirstIndex);
 
     private static long SizeOf(RunEvent e) =>
         EventOverheadBytes

@@ -15,6 +15,8 @@ namespace AgentOrchestrator.RunStreaming.Ordering;
 internal sealed class RunTail(string key, string tenantId, string runId, DateTimeOffset now)
 {
     private readonly List<Retained> _retained = [];
+    // Finished step attempts whose deltas are kept as one text (compact resume); superseded ones keep positions only.
+    private readonly Dictionary<(string Step, int Attempt), CompactedAttempt> _compacted = [];
     // Cursor positions. Ids of superseded events stay (their position is still a valid resume point); trimmed ones go.
     private readonly Dictionary<string, long> _sequenceById = new(StringComparer.Ordinal);
     // Non-token events seen (tokens are deduplicated by index within their attempt).
@@ -154,28 +156,133 @@ internal sealed class RunTail(string key, string tenantId, string runId, DateTim
         ReleaseHeldTerminal(now, maxEvents, released);
     }
 
-    /// <summary>Retained events after <paramref name="cursor"/>; an unknown cursor gives every retained event and known = false.</summary>
+    /// <summary>
+    /// Retained events after <paramref name="cursor"/>, in release order; an unknown cursor gives every retained event
+    /// and known = false. A finished step attempt comes as one token event carrying the deltas the cursor does not
+    /// cover (id <see cref="RunEventIds.ForTokenRange"/>, the last delta's index, the first one's offset), placed where
+    /// its first such delta was released. A range cursor (a merged or compacted token event) covers its first delta's
+    /// position and every delta of its attempt up to its last index.
+    /// </summary>
     public List<RunEvent> After(string? cursor, out bool known)
     {
-        var start = 0;
         known = true;
+        var position = -1L;
+        (string Step, int Attempt, long UpTo)? covered = null;
         if (!string.IsNullOrEmpty(cursor))
         {
             if (_sequenceById.TryGetValue(cursor, out var sequence))
             {
-                start = FirstAfter(sequence);
+                position = sequence;
+            }
+            else if (TryResolveTokenCursor(cursor, out var resolved, out var coveredTokens))
+            {
+                position = resolved;
+                covered = coveredTokens;
             }
             else
             {
                 known = false;
             }
         }
-        var events = new List<RunEvent>(_retained.Count - start);
-        for (var i = start; i < _retained.Count; i++)
+        var events = new List<RunEvent>(Math.Max(0, _retained.Count - FirstAfter(position)));
+        // Partial attempts start after their entry's place; they are merged in by position at the end.
+        List<(long Position, RunEvent Event)>? partial = null;
+        foreach (var retained in _retained)
         {
-            events.Add(_retained[i].Event);
+            if (retained.Compacted is { } compacted)
+            {
+                var upTo = covered is { } c && c.Step == compacted.Step && c.Attempt == compacted.Attempt ? c.UpTo : -1;
+                var first = compacted.FirstAfter(position, upTo);
+                if (first < compacted.Count)
+                {
+                    var range = compacted.Range(RunId, TenantId, first);
+                    if (compacted.PositionOf(first) == retained.Sequence)
+                    {
+                        events.Add(range);
+                    }
+                    else
+                    {
+                        (partial ??= []).Add((compacted.PositionOf(first), range));
+                    }
+                }
+                continue;
+            }
+            if (retained.Sequence <= position)
+            {
+                continue;
+            }
+            if (covered is { } skip && retained.Event!.Type == RunEventTypes.Token && retained.Event.Step == skip.Step
+                && retained.Event.Attempt == skip.Attempt && retained.Event.Index <= skip.UpTo)
+            {
+                continue;
+            }
+            events.Add(retained.Event!);
         }
-        return events;
+        if (partial is null)
+        {
+            return events;
+        }
+        partial.Sort((a, b) => a.Position.CompareTo(b.Position));
+        return MergeByPosition(events, partial);
+    }
+
+    /// <summary>Puts partial compacted attempts among the other replayed events by the position of their first delta.</summary>
+    private List<RunEvent> MergeByPosition(List<RunEvent> events, List<(long Position, RunEvent Event)> partial)
+    {
+        var merged = new List<RunEvent>(events.Count + partial.Count);
+        var next = 0;
+        foreach (var runEvent in events)
+        {
+            var at = PositionOfReplayed(runEvent);
+            while (next < partial.Count && partial[next].Position < at)
+            {
+                merged.Add(partial[next++].Event);
+            }
+            merged.Add(runEvent);
+        }
+        while (next < partial.Count)
+        {
+            merged.Add(partial[next++].Event);
+        }
+        return merged;
+    }
+
+    private long PositionOfReplayed(RunEvent runEvent)
+    {
+        if (_sequenceById.TryGetValue(runEvent.Id, out var sequence))
+        {
+            return sequence;
+        }
+        // A whole compacted attempt, replayed at its first delta's position.
+        return runEvent.Step is { } step && _compacted.TryGetValue((step, runEvent.Attempt), out var compacted) ? compacted.PositionOf(0) : long.MaxValue;
+    }
+
+    /// <summary>A token id ("…/token/i") or range id ("…/token/a-b") of this run whose delta's position is known.</summary>
+    private bool TryResolveTokenCursor(string cursor, out long position, out (string Step, int Attempt, long UpTo) covered)
+    {
+        position = -1;
+        covered = default;
+        if (!RunEventIds.TryParseToken(cursor, RunId, out var step, out var attempt, out var first, out var last))
+        {
+            return false;
+        }
+        if (_compacted.TryGetValue((step, attempt), out var compacted))
+        {
+            if (first < 0 || first >= compacted.Count)
+            {
+                return false;
+            }
+            position = compacted.PositionOf((int)first);
+            covered = (step, attempt, last);
+            return true;
+        }
+        if (first != last && _sequenceById.TryGetValue(RunEventIds.ForStep(RunId, step, attempt, RunEventTypes.Token, first), out var sequence))
+        {
+            position = sequence;
+            covered = (step, attempt, last);
+            return true;
+        }
+        return false;
     }
 
     private int FirstAfter(long sequence)
@@ -209,7 +316,14 @@ internal sealed class RunTail(string key, string tenantId, string runId, DateTim
             _held -= order.HeldCount;
             _attempts.Remove(attemptKey);
         }
-        _retained.RemoveAll(r => r.Event.Step == step && r.Event.Attempt < attempt);
+        _retained.RemoveAll(r => r.Step == step && r.Attempt < attempt);
+        foreach (var (key, compacted) in _compacted)
+        {
+            if (key.Step == step && key.Attempt < attempt)
+            {
+                compacted.Supersede(); // its positions stay: its ids remain valid cursors
+            }
+        }
         if (_held == 0 && _heldTerminal is null)
         {
             HeldSince = null;
@@ -297,19 +411,103 @@ internal sealed class RunTail(string key, string tenantId, string runId, DateTim
             Terminal = true;
             CompletedAt = now;
         }
+        if (runEvent.Type == RunEventTypes.StepCompleted && runEvent.Step is { } step)
+        {
+            Compact(step, runEvent.Attempt, runEvent);
+        }
         var excess = _retained.Count - maxEvents;
         if (excess > 0)
         {
             for (var i = 0; i < excess; i++)
             {
-                _sequenceById.Remove(_retained[i].Event.Id);
+                Forget(_retained[i]);
             }
             _retained.RemoveRange(0, excess);
             _trimmed = true;
         }
     }
 
-    private readonly record struct Retained(long Sequence, RunEvent Event);
+    /// <summary>
+    /// A finished attempt's deltas (all of them, 0..n-1, retained) become one entry at the first delta's position:
+    /// their text once (the step.completed text when it matches) plus a position and an offset per delta, instead of an
+    /// event object and an id per delta.
+    /// </summary>
+    private void Compact(string step, int attempt, RunEvent completed)
+    {
+        if (completed.Index < 2 || _compacted.ContainsKey((step, attempt)))
+        {
+            return;
+        }
+        var count = (int)completed.Index;
+        var indexes = new int[count];
+        var found = 0;
+        for (var i = 0; i < _retained.Count && found <= count; i++)
+        {
+            if (_retained[i].Event is { Type: RunEventTypes.Token } token && token.Step == step && token.Attempt == attempt)
+            {
+                if (token.Index != found || found == count)
+                {
+                    return; // a delta missing, trimmed or out of order: keep the events as they are
+                }
+                indexes[found++] = i;
+            }
+        }
+        if (found != count)
+        {
+            return;
+        }
+        var positions = new long[count];
+        var offsets = new int[count];
+        var text = new System.Text.StringBuilder();
+        for (var k = 0; k < count; k++)
+        {
+            var token = _retained[indexes[k]].Event!;
+            positions[k] = _retained[indexes[k]].Sequence;
+            offsets[k] = text.Length;
+            text.Append(token.Text);
+            _sequenceById.Remove(token.Id);
+        }
+        var whole = text.ToString();
+        var first = _retained[indexes[0]].Event!;
+        var compacted = new CompactedAttempt(step, attempt, first.Agent, completed.Text == whole ? completed.Text : whole, positions, offsets, first.Ts);
+        _compacted[(step, attempt)] = compacted;
+        var keep = new List<Retained>(_retained.Count - count + 1);
+        var next = 0;
+        for (var i = 0; i < _retained.Count; i++)
+        {
+            if (next < count && indexes[next] == i)
+            {
+                if (next++ == 0)
+                {
+                    keep.Add(new Retained(positions[0], null, compacted));
+                }
+                continue;
+            }
+            keep.Add(_retained[i]);
+        }
+        _retained.Clear();
+        _retained.AddRange(keep);
+    }
+
+    private void Forget(Retained retained)
+    {
+        if (retained.Compacted is { } compacted)
+        {
+            _compacted.Remove((compacted.Step, compacted.Attempt));
+        }
+        else
+        {
+            _sequenceById.Remove(retained.Event!.Id);
+        }
+    }
+
+    /// <summary>A released event at its position, or a compacted attempt at its first delta's position.</summary>
+    private readonly record struct Retained(long Sequence, RunEvent? Event, CompactedAttempt? Compacted = null)
+    {
+        public string? Step => Event?.Step ?? Compacted?.Step;
+
+        public int Attempt => Event?.Attempt ?? Compacted!.Attempt;
+    }
 
     private sealed class AttemptOrder
     {

@@ -29,7 +29,7 @@ internal sealed class RunEventStreamer(IRunEventFeed feed, IDurableRunTranscript
         ArgumentNullException.ThrowIfNull(subscriber);
         var queue = new SubscriberOutbox(options.CurrentValue, metrics);
         subscriber.Attach(queue);
-        using var subscription = feed.Subscribe(tenantId, runId, cursor, queue);
+        using var subscription = await feed.SubscribeAsync(tenantId, runId, cursor, queue, cancellationToken);
         using var sends = pacer.Open(tenantId, runId);
         var hasCursor = !string.IsNullOrEmpty(cursor);
         var reset = hasCursor && !subscription.CursorKnown;

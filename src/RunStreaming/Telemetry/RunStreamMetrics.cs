@@ -10,11 +10,6 @@ namespace AgentOrchestrator.RunStreaming.Telemetry;
 /// </summary>
 internal sealed class RunStreamMetrics
 {
-    /// <summary>Transport tag of <see cref="BusConsumed"/>: the RabbitMQ run-event stream or the in-memory MassTransit consumer.</summary>
-    public const string StreamTransport = "rabbitmq-stream";
-
-    public const string InMemoryTransport = "in-memory";
-
     // Sub-millisecond resolution where the latency target lives (p50 <= 1 ms, p99 <= 5 ms), seconds for backlogs.
     private static readonly double[] LatencyBucketsMs = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 
@@ -32,7 +27,7 @@ internal sealed class RunStreamMetrics
             "From the model's emit stamp of a token delta to the gateway handing it to a subscriber (live deliveries only)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
         _consumeLag = meter.CreateHistogram("bus.consume.lag", "ms",
-            "From a run-event message's publish time (its newest event's timestamp) to the gateway consuming it, once caught up",
+            "From a run-event message's publish time (its newest event's timestamp) to the gateway receiving it live",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
         _tokenHops = meter.CreateHistogram("gateway.token.hop", "ms",
             "One hop of a token delta's path through the gateway, by hop: the point it reaches (gateway.received, gateway.released, gateway.enqueued, gateway.written), from the point before it",

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using MassTransit;
+using AgentOrchestrator.RunStreaming.Publishing;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 using Temporalio.Activities;
@@ -18,7 +18,7 @@ namespace AgentOrchestrator.Workers.Tools;
 /// tool runs, so a canceled run cancels the tool through the token handed to the function.
 /// </summary>
 public sealed class ToolCallActivities(
-    AgentToolbox toolbox, IPublishEndpoint publisher, TimeProvider time, IOptions<AgentWorkerOptions> workerOptions, ILogger<ToolCallActivities> logger)
+    AgentToolbox toolbox, RunEventPublisher publisher, TimeProvider time, IOptions<AgentWorkerOptions> workerOptions, ILogger<ToolCallActivities> logger)
 {
     /// <summary>ApplicationFailure type when the model asked for a tool this worker does not have.</summary>
     public const string UnknownToolFailure = "UnknownTool";

@@ -13,9 +13,10 @@ namespace AgentOrchestrator.EndToEnd.Tests.Telemetry;
 public sealed class WorkerReadinessTests
 {
     [Fact]
-    public async Task Readyz_BrokerThenTemporalDownAndBack_UnavailableThenReadyAgain()
+    public async Task Readyz_BrokerThenLogThenTemporalDownAndBack_UnavailableThenReadyAgain()
     {
         await using var broker = await PrivateRabbitMqNode.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var temporalPort = ServiceProcess.FreePort();
         DevServerHost? temporal = await DevServerHost.StartAsync(new DevServerOptions { Port = temporalPort, Namespace = "default" });
         var url = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
@@ -24,8 +25,9 @@ public sealed class WorkerReadinessTests
         {
             ["Bus__Transport"] = "RabbitMq",
             ["Bus__RabbitMqUri"] = broker.Uri.ToString(),
-            ["Bus__RunEventStream__Name"] = $"test-run-events-{unique}",
-            ["Bus__RunEventStream__ErrorQueue"] = $"test-run-events-{unique}.error",
+            ["RunEvents__Live__Exchange"] = $"test-run-events-live-{unique}",
+            ["RunEvents__Log__Store"] = "Redis",
+            ["RunEvents__Log__Redis"] = redis.Configuration,
             ["Temporal__Target"] = $"127.0.0.1:{temporalPort.ToString(CultureInfo.InvariantCulture)}",
         }, "Application started");
         try
@@ -39,6 +41,11 @@ public sealed class WorkerReadinessTests
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, "/healthz"));
             await broker.StartAppAsync();
             await WaitForAsync(http, HttpStatusCode.OK, "ready again after the broker came back", worker);
+
+            await redis.StopAsync();
+            await WaitForAsync(http, HttpStatusCode.ServiceUnavailable, "not ready while the run-event log is down", worker);
+            await redis.RestartAsync();
+            await WaitForAsync(http, HttpStatusCode.OK, "ready again after the run-event log came back", worker);
 
             await temporal.DisposeAsync();
             temporal = null;

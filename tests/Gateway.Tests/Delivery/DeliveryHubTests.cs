@@ -61,7 +61,7 @@ public sealed class DeliveryHubTests(GatewayFixture fixture)
         var (hub, run) = await StartRunAsync();
         await using var connection = hub;
         await PublishAsync(run, [run.RunStarted(), .. run.Step("writer", 1, "One ", "two"), run.RunCompleted("One two")]);
-        await WaitRetainedAsync(run, 6);
+        await WaitHeldAsync(run, RunEventIds.ForRun(run.RunId, RunEventTypes.RunCompleted));
 
         var received = new List<RunEvent>();
         await CollectAsync(hub, "Subscribe", [run.RunId, run.RunId + "/writer/1/token/99"], received);
@@ -234,7 +234,7 @@ public sealed class DeliveryHubTests(GatewayFixture fixture)
         events.AddRange(run.Step("writer", 1, "one", " two"));
         events.Add(run.RunCompleted("one two"));
         await PublishAsync(run, [.. events]);
-        await WaitRetainedAsync(run, events.Count); // the resume cursor is in the tail: an exact continuation, not a reset
+        await WaitHeldAsync(run, events[^1].Id); // the resume cursor is in the tail: an exact continuation, not a reset
         using var http = await fixture.ClientForAsync(run.Tenant);
         http.Timeout = StreamTimeout;
 
@@ -315,14 +315,10 @@ public sealed class DeliveryHubTests(GatewayFixture fixture)
         });
 
     private Task PublishAsync(RunScript run, params RunEvent[] events) =>
-        fixture.Host.Services.GetRequiredService<IBus>().Publish(run.Message(events));
+        fixture.Host.Services.PublishRunEventsAsync(run.Message(events));
 
-    private Task WaitRetainedAsync(RunScript run, int count) =>
-        Eventually.TrueAsync(() =>
-        {
-            using var peek = fixture.Host.Services.GetRequiredService<IRunEventFeed>().Subscribe(run.Tenant, run.RunId, null);
-            return peek.Replay.Count >= count;
-        }, because: $"{count} events retained");
+    private Task WaitHeldAsync(RunScript run, string eventId) =>
+        Eventually.TrueAsync(async () => await fixture.Host.Services.HoldsAsync(run.Tenant, run.RunId, eventId), because: $"{eventId} retained");
 
     /// <summary>The problem body without its per-request trace id.</summary>
     private static string Comparable(string problemJson)

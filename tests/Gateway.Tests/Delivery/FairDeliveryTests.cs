@@ -56,16 +56,16 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
         using var ready = new CountdownEvent(SubscribersOfA + 1);
         var readers = hubsA.Select(hub => ReadHubAsync(hub, runA.RunId, "A", arrivals, ready, timeout.Token)).ToList();
         readers.Add(ReadSseAsync(sseB, runB.RunId, "B", arrivals, ready, timeout.Token));
-        var bus = host.Services.GetRequiredService<IBus>();
-        await bus.Publish(runA.Message(runA.RunStarted()));
-        await bus.Publish(runB.Message(runB.RunStarted()));
+        var bus = host.Services.RunEventPublisher();
+        await bus.PublishAsync(runA.Message(runA.RunStarted()));
+        await bus.PublishAsync(runB.Message(runB.RunStarted()));
         await Task.Run(() => ready.Wait(timeout.Token));
 
         // Both runs' whole output arrives at once: from here on both tenants are backlogged.
         var (eventsA, textA) = Output(runA);
         var (eventsB, textB) = Output(runB);
-        await bus.Publish(runA.Message([.. eventsA]));
-        await bus.Publish(runB.Message([.. eventsB]));
+        await bus.PublishAsync(runA.Message([.. eventsA]));
+        await bus.PublishAsync(runB.Message([.. eventsB]));
         var transcripts = await Task.WhenAll(readers);
 
         Assert.All(transcripts.Take(SubscribersOfA), t => Assert.Equal("writer=" + textA, t.Render()));
@@ -110,15 +110,15 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
         using var timeout = new CancellationTokenSource(StreamTimeout);
         using var ready = new CountdownEvent(1);
         var reader = ReadHubAsync(hubs[0], run.RunId, "A", arrivals, ready, timeout.Token);
-        var bus = host.Services.GetRequiredService<IBus>();
-        await bus.Publish(run.Message(run.RunStarted()));
+        var bus = host.Services.RunEventPublisher();
+        await bus.PublishAsync(run.Message(run.RunStarted()));
         await Task.Run(() => ready.Wait(timeout.Token));
 
         // 100 deltas of 1 KB at once: far more than the capacity sends in the time they take to arrive.
         var texts = Enumerable.Range(0, 100).Select(i => $"{i:D3}" + new string('x', 1021)).ToArray();
         foreach (var chunk in run.Step("writer", 1, texts).Append(run.RunCompleted()).Chunk(10))
         {
-            await bus.Publish(run.Message(chunk));
+            await bus.PublishAsync(run.Message(chunk));
         }
         var transcript = await reader;
 
@@ -162,7 +162,7 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
         listener.Start();
         await using var hub = await fixture.HubForAsync(tenant);
         var run = new RunScript(tenant, await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "how fast is the first token?"));
-        var bus = fixture.Host.Services.GetRequiredService<IBus>();
+        var bus = fixture.Host.Services.RunEventPublisher();
         var received = new List<RunEvent>();
         var started = new TaskCompletionSource();
         using var timeout = new CancellationTokenSource(StreamTimeout);
@@ -177,13 +177,13 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
                 started.TrySetResult();
             }
         });
-        await bus.Publish(run.Message(run.RunStarted(), run.Started("writer", 1)));
+        await bus.PublishAsync(run.Message(run.RunStarted(), run.Started("writer", 1)));
         await started.Task.WaitAsync(StreamTimeout);
         string[] texts = ["One", " two", " three", " four"];
         for (var i = 0; i < texts.Length; i++)
         {
             // One token at a time, each delivered before the next is published: four live deliveries, three gaps.
-            await bus.Publish(run.Message(run.Token("writer", 1, i, texts[i])));
+            await bus.PublishAsync(run.Message(run.Token("writer", 1, i, texts[i])));
             var id = run.Token("writer", 1, i, texts[i]).Id;
             await Eventually.TrueAsync(() =>
             {
@@ -193,7 +193,7 @@ public sealed class FairDeliveryTests(GatewayFixture fixture, ITestOutputHelper 
                 }
             }, because: $"token {i} delivered");
         }
-        await bus.Publish(run.Message(run.Completed("writer", 1, texts.Length, string.Concat(texts)), run.RunCompleted()));
+        await bus.PublishAsync(run.Message(run.Completed("writer", 1, texts.Length, string.Concat(texts)), run.RunCompleted()));
         await reading;
 
         lock (gaps)

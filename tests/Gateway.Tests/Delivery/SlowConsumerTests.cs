@@ -44,7 +44,7 @@ public sealed class SlowConsumerTests(GatewayFixture fixture)
         var run = new RunScript(tenant, await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "slow and fast"));
         using var http = new HttpClient(SmallReceiveWindow()) { BaseAddress = host.Address, Timeout = StreamTimeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var bus = host.Services.GetRequiredService<IBus>();
+        var bus = host.Services.RunEventPublisher();
         var texts = Enumerable.Range(0, Tokens).Select(i => $"{i:D5}" + new string((char)('a' + (i % 26)), TokenChars - 5)).ToArray();
         var expected = "writer=" + string.Concat(texts);
 
@@ -62,16 +62,16 @@ public sealed class SlowConsumerTests(GatewayFixture fixture)
         var slowReady = new TaskCompletionSource();
         using var publishing = new CancellationTokenSource();
         var slow = ReadSlowlyAsync(http, run.RunId, slowReady, publishing.Token, timeout.Token);
-        await bus.Publish(run.Message(run.RunStarted()));
+        await bus.PublishAsync(run.Message(run.RunStarted()));
         await Task.WhenAll(fastReady.Task, slowReady.Task).WaitAsync(StreamTimeout);
 
         var published = new List<RunEvent> { run.RunStarted(), run.Started("writer", 1) };
-        await bus.Publish(run.Message(run.Started("writer", 1)));
+        await bus.PublishAsync(run.Message(run.Started("writer", 1)));
         for (var i = 0; i < Tokens; i++)
         {
             var delta = run.Token("writer", 1, i, texts[i]);
             published.Add(delta);
-            await bus.Publish(run.Message(delta));
+            await bus.PublishAsync(run.Message(delta));
             await Task.Delay(TokenInterval); // the pace tokens arrive at: the slow client reads ten times slower
         }
         // While the tokens streamed, the slow subscriber's server-side queue stayed within the hard limit (plus two events).
@@ -81,7 +81,7 @@ public sealed class SlowConsumerTests(GatewayFixture fixture)
         await publishing.CancelAsync();
         published.Add(run.Completed("writer", 1, Tokens, string.Concat(texts)));
         published.Add(run.RunCompleted());
-        await bus.Publish(run.Message(published[^2], published[^1]));
+        await bus.PublishAsync(run.Message(published[^2], published[^1]));
 
         await fast;
         var (slowTranscript, slowTokenEvents, slowDisconnects) = await slow;

@@ -167,14 +167,10 @@ public sealed class RunsHubTests(GatewayFixture fixture)
 
     /// <summary>Publishing is asynchronous: wait until the gateway's tail holds the expected number of events.</summary>
     private Task WaitRetainedAsync(string tenant, string runId, int count) =>
-        Eventually.TrueAsync(() =>
-        {
-            using var peek = fixture.Host.Services.GetRequiredService<IRunEventFeed>().Subscribe(tenant, runId, null);
-            return peek.Replay.Count >= count;
-        }, because: $"{count} events retained");
+        Eventually.TrueAsync(async () => await fixture.Host.Services.RetainedCountAsync(tenant, runId) >= count, because: $"{count} events retained");
 
     private async Task PublishAsync(string tenant, string runId, IReadOnlyList<RunEvent> events) =>
-        await fixture.Host.Services.GetRequiredService<IBus>().Publish(new RunEventsPublished { RunId = runId, TenantId = tenant, Events = events });
+        await fixture.Host.Services.PublishRunEventsAsync(new RunEventsPublished { RunId = runId, TenantId = tenant, Events = events });
 
     private static RunEvent[] Script(string tenant, string runId)
     {

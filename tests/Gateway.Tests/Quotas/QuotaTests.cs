@@ -227,7 +227,7 @@ public sealed class QuotaTests(AuthQuotaGatewayFixture fixture)
     }
 
     private async Task PublishStartedAsync(string tenant, string runId) =>
-        await fixture.Host.Services.GetRequiredService<IBus>().Publish(new RunEventsPublished
+        await fixture.Host.Services.PublishRunEventsAsync(new RunEventsPublished
         {
             RunId = runId,
             TenantId = tenant,

@@ -9,15 +9,17 @@ using AgentOrchestrator.Gateway.Tests.Delivery;
 using AgentOrchestrator.ServiceDefaults.Telemetry;
 using AgentOrchestrator.StackSupport;
 using AgentOrchestrator.TestSupport;
+using AgentOrchestrator.Workers;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
 
 namespace AgentOrchestrator.Gateway.Tests.Tracing;
 
 /// <summary>
 /// One trace per run, through real parts in one process (as the embedded host composes them): the gateway on Kestrel,
-/// the Temporal client and worker against the dev server, activities calling the model simulator, run events over
-/// MassTransit's in-memory transport back to the gateway. Spans are read with an ActivityListener, as an exporter would.
+/// the Temporal client and worker against the dev server, activities calling the model simulator, run events through
+/// the in-process run-event path (log, then live) back to the gateway. Spans are read with an ActivityListener, as an exporter would.
 /// </summary>
 public sealed class RunTraceTests : IAsyncLifetime, IDisposable
 {
@@ -25,6 +27,7 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
     private readonly SpanCollector _spans = new();
     private InProcessDeployment? _deployment;
     private TemporalClient? _temporal;
+    private readonly RequestGate _model = new();
     private Uri _address = null!;
 
     public async Task InitializeAsync()
@@ -34,6 +37,8 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
             SigningKey = GatewayTestHost.SigningKey,
             // The test's listener is the exporter here.
             Settings = new Dictionary<string, string?> { ["Telemetry:Tracing:Exporter"] = "None" },
+            // The model answers only once the test watches the run: a gateway receives live only the runs it watches.
+            ConfigureServices = services => services.AddHttpClient(ChatModelFactory.HttpClientName).AddHttpMessageHandler(_model.CreateHandler),
         });
         _temporal = await _deployment.DevServer.ConnectClientAsync();
         _address = _deployment.Address;
@@ -76,8 +81,11 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
         var runId = body.GetProperty("runId").GetString()!;
         // The response names the trace, so an operator can look the run up in the tracing backend.
         Assert.Equal(traceId.ToHexString(), body.GetProperty("traceId").GetString());
+        var watching = await WatchAsync(tenant, runId);
+        _model.Open();
 
         var trace = await WaitForRunTraceAsync(traceId, tenant, runId);
+        await watching;
 
         var requestSpan = Assert.Single(trace.Spans, s => s.SpanId == trace.Start.ParentSpanId);
         Assert.Equal("Microsoft.AspNetCore", requestSpan.Source.Name);
@@ -92,6 +100,8 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
         await using var hub = await RunningGatewayFixture.HubAsync(_address, tenant);
         var first = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "First traced run.");
         var second = await hub.InvokeAsync<string>("StartRun", Flows.WriterReviewer, "Second traced run.");
+        var watching = Task.WhenAll(await WatchAsync(tenant, first), await WatchAsync(tenant, second));
+        _model.Open();
 
         var traces = new List<RunTrace>();
         foreach (var runId in new[] { first, second })
@@ -107,12 +117,32 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
             traces.Add(trace);
         }
         Assert.NotEqual(traces[0].Start.TraceId, traces[1].Start.TraceId);
+        await watching;
+    }
+
+    /// <summary>Subscribes to the run over SSE (returns once the stream is open) and reads it to its end in the background.</summary>
+    private async Task<Task> WatchAsync(string tenant, string runId)
+    {
+        var http = new HttpClient { BaseAddress = _address, Timeout = Timeout };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await RunningGatewayFixture.DevTokenAsync(_address, tenant));
+        var response = await http.GetAsync(new Uri($"v1/runs/{runId}/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        return ReadToEndAsync(http, response);
+
+        static async Task ReadToEndAsync(HttpClient http, HttpResponseMessage response)
+        {
+            using (http)
+            using (response)
+            {
+                await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null);
+            }
+        }
     }
 
     /// <summary>
     /// Waits until the run ended and its trace holds, all with correct parents: the workflow-start span; a
-    /// RunActivity span (child of the start) for every activity type in the run's Temporal history; MassTransit publish
-    /// spans under those activity spans; and the gateway's consume of those publishes.
+    /// RunActivity span (child of the start) for every activity type in the run's Temporal history; run-events publish
+    /// spans under those activity spans; and the gateway's receive of those publishes.
     /// </summary>
     private async Task<RunTrace> WaitForRunTraceAsync(ActivityTraceId traceId, string tenant, string runId)
     {
@@ -165,17 +195,18 @@ public sealed class RunTraceTests : IAsyncLifetime, IDisposable
                 return $"a RunActivity:{type} span whose parent is the StartWorkflow span";
             }
         }
-        var publishes = spans.Where(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Producer
+        var publishes = spans.Where(s => s.Source.Name == RunEventPathSource && s.Kind == ActivityKind.Producer
             && Ancestors(s, byId).Any(a => runActivities.Contains(a))).ToList();
         if (publishes.Count == 0)
         {
-            return "a MassTransit publish span under a RunActivity span";
+            return "a run-events publish span under a RunActivity span";
         }
-        var consumed = spans.Any(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer
-            && s.TagObjects.Any(t => t.Value is string value && value.Contains(nameof(RunStreaming.Sources.RunEventsPublishedConsumer), StringComparison.Ordinal))
+        var received = spans.Any(s => s.Source.Name == RunEventPathSource && s.Kind == ActivityKind.Consumer
             && Ancestors(s, byId).Any(a => publishes.Contains(a)));
-        return consumed ? string.Empty : "the gateway's RunEventsPublishedConsumer span under a publish span";
+        return received ? string.Empty : "the gateway's run-events receive span under a publish span";
     }
+
+    private const string RunEventPathSource = "AgentOrchestrator.RunStreaming";
 
     private static string Describe(IEnumerable<Activity> spans) => string.Join("\n", spans.Select(s =>
         $"{s.Source.Name} {s.Kind} '{s.OperationName}' {s.SpanId} <- {s.ParentSpanId} [{string.Join(", ", s.TagObjects.Select(t => $"{t.Key}={t.Value}"))}]"));

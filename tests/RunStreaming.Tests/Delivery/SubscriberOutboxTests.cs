@@ -23,7 +23,7 @@ public sealed class SubscriberOutboxTests
     }
 
     [Fact]
-    public void Enqueue_AboveSoftLimit_CoalescesDeltasIntoLastIdIndexAndConcatenatedText()
+    public void Enqueue_AboveSoftLimit_CoalescesDeltasIntoARangeIdWithTheLastIndexAndTheFirstOffset()
     {
         var outbox = new SubscriberOutbox(Limits(soft: 3, hard: 100));
         outbox.Enqueue(_run.Started("writer", 1));
@@ -36,7 +36,7 @@ public sealed class SubscriberOutboxTests
 
         Assert.Equal([RunEventTypes.StepStarted, RunEventTypes.Token, RunEventTypes.Token], read.Select(e => e.Type));
         Assert.Equal("0", read[1].Text);
-        Assert.Equal(RunEventIds.ForStep("r1", "writer", 1, RunEventTypes.Token, 9), read[2].Id);
+        Assert.Equal(RunEventIds.ForTokenRange("r1", "writer", 1, 1, 9), read[2].Id);
         Assert.Equal(9, read[2].Index);
         Assert.Equal("123456789", read[2].Text);
         var client = new ClientTranscript();

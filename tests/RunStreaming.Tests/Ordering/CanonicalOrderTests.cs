@@ -43,11 +43,11 @@ public sealed class CanonicalOrderTests
     [Fact]
     public async Task Append_DuplicatedReorderedAndSupersededEvents_LiveSubscriberRendersExactTranscript()
     {
-        var feed = NewFeed();
-        using var live = feed.Subscribe("t1", "r1", null);
+        await using var path = await FeedHarness.StartAsync(_time);
+        using var live = await path.SubscribeAsync("t1", "r1", null);
         foreach (var message in MessyDelivery())
         {
-            feed.Append(message);
+            await path.AppendAsync(message);
         }
 
         var received = await DrainAsync(live.Live);
@@ -62,15 +62,15 @@ public sealed class CanonicalOrderTests
     }
 
     [Fact]
-    public void Append_SupersededAttempt_IsRemovedFromTheRetainedTranscript()
+    public async Task Append_SupersededAttempt_IsRemovedFromTheRetainedTranscript()
     {
-        var feed = NewFeed();
+        await using var path = await FeedHarness.StartAsync(_time);
         foreach (var message in MessyDelivery())
         {
-            feed.Append(message);
+            await path.AppendAsync(message);
         }
 
-        using var late = feed.Subscribe("t1", "r1", null);
+        using var late = await path.SubscribeAsync("t1", "r1", null);
 
         Assert.True(late.FromRunStart);
         Assert.DoesNotContain(late.Replay, e => e.Attempt == 1);
@@ -78,41 +78,41 @@ public sealed class CanonicalOrderTests
     }
 
     [Fact]
-    public void Append_SameInputOrder_ReleasesTheSameSequenceOnEveryFeed()
+    public async Task Subscribe_TwoGatewaysOneLive_OneLoadingLater_HoldTheSameTail()
     {
-        var first = NewFeed();
-        var second = NewFeed();
+        await using var path = await FeedHarness.StartAsync(_time);
+        var second = path.AddGateway();
+        using var live = await path.SubscribeAsync("t1", "r1", null);
         foreach (var message in MessyDelivery())
         {
-            first.Append(message);
-            second.Append(message);
+            await path.AppendAsync(message);
         }
+        await DrainAsync(live.Live);
 
-        using var a = first.Subscribe("t1", "r1", null);
-        using var b = second.Subscribe("t1", "r1", null);
+        using var onFirst = await path.SubscribeAsync("t1", "r1", null);
+        using var loaded = await second.SubscribeAsync("t1", "r1", null, null, default);
 
-        Assert.Equal(a.Replay.Select(e => e.Id), b.Replay.Select(e => e.Id));
+        Assert.Equal(onFirst.Replay.Select(e => e.Id), loaded.Replay.Select(e => e.Id));
+        Assert.Equal(onFirst.Replay.Select(e => e.Text), loaded.Replay.Select(e => e.Text));
     }
 
     [Fact]
-    public async Task Subscribe_CursorFromAnotherFeed_ResumesExactlyAfterIt()
+    public async Task Subscribe_CursorFromAnotherGateway_ResumesExactlyAfterIt()
     {
-        var first = NewFeed();
-        var second = NewFeed();
-        using var onFirst = first.Subscribe("t1", "r1", null);
-        var messages = MessyDelivery();
-        foreach (var message in messages)
+        await using var path = await FeedHarness.StartAsync(_time);
+        var second = path.AddGateway();
+        using var onFirst = await path.SubscribeAsync("t1", "r1", null);
+        foreach (var message in MessyDelivery())
         {
-            first.Append(message);
-            second.Append(message);
+            await path.AppendAsync(message);
         }
         var seen = await DrainAsync(onFirst.Live);
 
-        foreach (var cut in new[] { 2, 5, 8 })
+        for (var cut = 1; cut < seen.Count; cut++)
         {
             var client = new ClientTranscript();
             seen.Take(cut).ToList().ForEach(client.Apply);
-            using var resumed = second.Subscribe("t1", "r1", client.Cursor);
+            using var resumed = await second.SubscribeAsync("t1", "r1", client.Cursor, null, default);
             Assert.True(resumed.CursorKnown);
             resumed.Replay.ToList().ForEach(client.Apply);
             Assert.Equal("writer=Hello world!", client.Render());
@@ -120,15 +120,15 @@ public sealed class CanonicalOrderTests
     }
 
     [Fact]
-    public void Subscribe_CursorInsideSupersededAttempt_IsStillKnownAndResumesWithTheNewAttempt()
+    public async Task Subscribe_CursorInsideSupersededAttempt_IsStillKnownAndResumesWithTheNewAttempt()
     {
-        var feed = NewFeed();
+        await using var path = await FeedHarness.StartAsync(_time);
         foreach (var message in MessyDelivery())
         {
-            feed.Append(message);
+            await path.AppendAsync(message);
         }
 
-        using var resumed = feed.Subscribe("t1", "r1", RunEventIds.ForStep("r1", "writer", 1, RunEventTypes.Token, 0));
+        using var resumed = await path.SubscribeAsync("t1", "r1", RunEventIds.ForStep("r1", "writer", 1, RunEventTypes.Token, 0));
 
         Assert.True(resumed.CursorKnown);
         Assert.Equal(RunEventTypes.StepRetrying, resumed.Replay[0].Type);
@@ -138,10 +138,10 @@ public sealed class CanonicalOrderTests
     [Fact]
     public async Task Append_StepCompletedBeforeItsTokens_WaitsForThem()
     {
-        var feed = NewFeed();
-        using var live = feed.Subscribe("t1", "r1", null);
-        feed.Append(_run.Message(_run.Started("writer", 1), _run.Completed("writer", 1, 2, "ab"), _run.Token("writer", 1, 1, "b")));
-        feed.Append(_run.Message(_run.Token("writer", 1, 0, "a"), _run.RunCompleted()));
+        await using var path = await FeedHarness.StartAsync(_time);
+        using var live = await path.SubscribeAsync("t1", "r1", null);
+        await path.AppendAsync(_run.Message(_run.Started("writer", 1), _run.Completed("writer", 1, 2, "ab"), _run.Token("writer", 1, 1, "b")));
+        await path.AppendAsync(_run.Message(_run.Token("writer", 1, 0, "a"), _run.RunCompleted()));
 
         var received = await DrainAsync(live.Live);
 
@@ -151,31 +151,30 @@ public sealed class CanonicalOrderTests
     [Fact]
     public async Task Append_MissingTokenPastHoldTime_ReleasesHeldEventsInOrder()
     {
-        var feed = NewFeed(new RunEventTailOptions { MaxHoldTime = TimeSpan.FromSeconds(10) });
-        using var live = feed.Subscribe("t1", "r1", null);
-        feed.Append(_run.Message(_run.Started("writer", 1), _run.Token("writer", 1, 2, "c"), _run.Token("writer", 1, 1, "b"), _run.RunCompleted()));
-        Assert.True(live.Live.TryRead(out var started));
-        Assert.Equal(RunEventTypes.StepStarted, started!.Type);
+        await using var path = await FeedHarness.StartAsync(_time, new RunEventTailOptions { MaxHoldTime = TimeSpan.FromSeconds(10) });
+        using var live = await path.SubscribeAsync("t1", "r1", null);
+        await path.AppendAsync(_run.Message(_run.Started("writer", 1), _run.Token("writer", 1, 2, "c"), _run.Token("writer", 1, 1, "b"), _run.RunCompleted()));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.Equal(RunEventTypes.StepStarted, (await live.Live.ReadAsync(timeout.Token))!.Type);
         Assert.False(live.Live.TryRead(out _));
 
         _time.Advance(TimeSpan.FromSeconds(11));
-        feed.Append(new RunScript("t1", "other").Message(new RunScript("t1", "other").RunStarted()));
 
         var received = await DrainAsync(live.Live);
         Assert.Equal(["token/1", "token/2", "run.completed/1"], received.Select(e => e.Type + "/" + e.Index));
     }
 
     [Fact]
-    public void Append_TooManyHeldInOneAttempt_ReleasesThemInOrder()
+    public async Task Append_TooManyHeldInOneAttempt_ReleasesThemInOrder()
     {
-        var feed = NewFeed(new RunEventTailOptions { MaxHeldPerStepAttempt = 3 });
-        feed.Append(_run.Message(_run.Started("writer", 1)));
+        await using var path = await FeedHarness.StartAsync(_time, new RunEventTailOptions { MaxHeldPerStepAttempt = 3 });
+        await path.AppendAsync(_run.Message(_run.Started("writer", 1)));
         for (var i = 5; i >= 1; i--)
         {
-            feed.Append(_run.Message(_run.Token("writer", 1, i, i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            await path.AppendAsync(_run.Message(_run.Token("writer", 1, i, i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
 
-        using var snapshot = feed.Subscribe("t1", "r1", null);
+        using var snapshot = await path.SubscribeAsync("t1", "r1", null);
 
         // Token 1 came after its successors were released without it: dropped rather than delivered out of order.
         Assert.Equal(["step.started/0", "token/2", "token/3", "token/4", "token/5"], snapshot.Replay.Select(e => e.Type + "/" + e.Index));
@@ -191,7 +190,4 @@ public sealed class CanonicalOrderTests
         }
         return received;
     }
-
-    private InMemoryRunEventFeed NewFeed(RunEventTailOptions? options = null) =>
-        new(Options.Create(options ?? new RunEventTailOptions()), Options.Create(new DeliveryOptions()), _time, NullLogger<InMemoryRunEventFeed>.Instance);
 }

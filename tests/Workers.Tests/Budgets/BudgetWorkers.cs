@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Messaging;
 using AgentOrchestrator.ModelSimulator;
+using AgentOrchestrator.RunStreaming.Live;
 using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.Tenancy;
 using AgentOrchestrator.Tenancy.Budgets;
@@ -95,8 +96,8 @@ public sealed class BudgetWorkers : IAsyncDisposable
         builder.Services.AddSingleton(Events);
         // Policy overrides stay in-process: these tests are about the budget store, and take limits from configuration.
         builder.Services.AddSingleton<ITenantPolicyStore, InMemoryTenantPolicyStore>();
-        builder.Services.AddMessageBus(builder.Configuration,
-            bus => bus.AddConsumer<RecordingConsumer, RecordingConsumerDefinition>());
+        builder.Services.AddSingleton<IRunEventLivePublisher>(new RecordingLivePublisher(Events));
+        builder.Services.AddMessageBus(builder.Configuration);
         builder.Services.AddAgentWorker(builder.Configuration).ConfigureOptions(o => o.Identity = WorkerIdentity(number));
         if (modelHandler is not null)
         {
