@@ -8,7 +8,7 @@ namespace AgentOrchestrator.EndToEnd.Tests;
 
 /// <summary>
 /// Resume anywhere (docs/replay-tier.md): dev server, simulator, worker and two gateways as processes over real
-/// RabbitMQ; every gateway reads the same run-event stream, so a cursor from one is valid on the other. The simulator
+/// RabbitMQ and Redis; every gateway folds a run's log in the same order, so a cursor from one is valid on the other. The simulator
 /// streams slowly (20 tokens/s, one token per event) so that breaks land mid-stream.
 /// </summary>
 public sealed class ResumeAcrossGatewaysTests(RabbitMqFixture rabbit) : IClassFixture<RabbitMqFixture>
@@ -79,7 +79,7 @@ public sealed class ResumeAcrossGatewaysTests(RabbitMqFixture rabbit) : IClassFi
     }
 
     [Fact]
-    public async Task Subscribe_GatewayStartedAfterTheRunBegan_WarmsFromTheStreamAndServesResumeAndLateSubscriber()
+    public async Task Subscribe_GatewayStartedAfterTheRunBegan_ReadsTheRunsLogAndServesResumeAndLateSubscriber()
     {
         await using var deployment = await DistributedDeployment.StartAsync(rabbit.Uri, SlowModel, gateways: 1);
         var (runId, token) = await StartRunAsync(deployment, "tenant-late");

@@ -44,8 +44,9 @@ public sealed class EmbeddedMetricsTests
         Assert.True(scrape.Sum("gateway_replay_requests_total", ("source", "tail")) >= 1, context);
         Assert.True(scrape.Sum("gateway_runs_started_total", ("tenant", tenant)) >= 1, context);
         Assert.True(scrape.Sum("gateway_quota_rejections_total", ("tenant", tenant), ("reason", "start_rate")) >= 1, context);
-        // Every token delta crossed the bus as a message of its own.
-        Assert.True(scrape.Sum("bus_consume_lag_milliseconds_count", ("transport", "in-memory")) >= events.Count(e => e.Type == RunEventTypes.Token), context);
+        // The subscriber's gateway read the run from its log, then took its deltas live.
+        Assert.True(scrape.Sum("run_events_log_reads_total", ("reason", "load")) >= 1, context);
+        Assert.True(scrape.Sum("bus_consume_lag_milliseconds_count", ("transport", "in-process")) >= 1, context);
         // Worker.
         Assert.True(scrape.Sum("worker_activity_retries_total", ("activity", "agent.run-step"), ("tenant", tenant)) >= 1, context);
         Assert.True(scrape.Sum("worker_activity_failures_total", ("activity", "agent.run-step"), ("tenant", tenant)) >= 1, context);
