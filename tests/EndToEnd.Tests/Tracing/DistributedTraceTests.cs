@@ -11,12 +11,14 @@ namespace AgentOrchestrator.EndToEnd.Tests.Tracing;
 /// <summary>
 /// One run's trace across processes: gateway and worker (separate processes, RabbitMQ between them) export OTLP over
 /// HTTP/protobuf to a stand-in collector; the spans each exported must form one trace with correct parents across the
-/// process boundaries (Temporal headers gateway -> worker, message headers worker -> gateway's stream reader).
+/// process boundaries (Temporal headers gateway -> worker, message headers worker -> the live receive of the gateway
+/// that watches the run).
 /// </summary>
 public sealed class DistributedTraceTests(RabbitMqFixture rabbit) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
 {
     private const string GatewayService = "AgentOrchestrator.Gateway";
     private const string WorkerService = "AgentOrchestrator.Workers";
+    private const string RunEventPath = "AgentOrchestrator.RunStreaming";
     private OtlpTraceReceiver? _collector;
     private DistributedDeployment? _deployment;
 
@@ -33,6 +35,8 @@ public sealed class DistributedTraceTests(RabbitMqFixture rabbit) : IClassFixtur
                 // Export batches every 200 ms instead of every 5 s, so the test waits less.
                 ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             },
+            // The run lasts seconds: the test watches it (a gateway receives live only the runs it watches) long before it ends.
+            SimulatorEnvironment = new Dictionary<string, string> { ["ModelSimulator__TimeToFirstToken"] = "00:00:02" },
         });
     }
 
@@ -67,6 +71,11 @@ public sealed class DistributedTraceTests(RabbitMqFixture rabbit) : IClassFixtur
         using var started = await http.SendAsync(start);
         Assert.Equal(HttpStatusCode.Created, started.StatusCode);
         var runId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString();
+        using (var watched = await http.GetAsync(new Uri($"/v1/runs/{runId}/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        {
+            watched.EnsureSuccessStatusCode();
+            await (await watched.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null); // ends after the terminal event
+        }
         await Eventually.TrueAsync(async () =>
             (await http.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}")).GetProperty("status").GetString() != "running",
             TimeSpan.FromMinutes(2), "the run ends");
@@ -102,13 +111,13 @@ public sealed class DistributedTraceTests(RabbitMqFixture rabbit) : IClassFixtur
             return "the worker's RunActivity spans under StartWorkflow";
         }
         var activityIds = activities.Select(a => a.SpanId).ToHashSet();
-        var publishes = trace.Where(s => s.Service == WorkerService && s.Kind == ExportedSpan.Producer && s.Scope == "MassTransit" && activityIds.Contains(s.ParentSpanId)).ToList();
+        var publishes = trace.Where(s => s.Service == WorkerService && s.Kind == ExportedSpan.Producer && s.Scope == RunEventPath && activityIds.Contains(s.ParentSpanId)).ToList();
         if (publishes.Count == 0)
         {
-            return "the worker's MassTransit publish spans under a RunActivity span";
+            return "the worker's run-events publish spans under a RunActivity span";
         }
         var publishIds = publishes.Select(p => p.SpanId).ToHashSet();
-        var received = trace.Any(s => s.Service == GatewayService && s.Kind == ExportedSpan.Consumer && s.Scope == "AgentOrchestrator.Gateway" && publishIds.Contains(s.ParentSpanId));
-        return received ? string.Empty : "the gateway's run-event stream receive span under a worker publish";
+        var received = trace.Any(s => s.Service == GatewayService && s.Kind == ExportedSpan.Consumer && s.Scope == RunEventPath && publishIds.Contains(s.ParentSpanId));
+        return received ? string.Empty : "the gateway's run-events receive span under a worker publish";
     }
 }
