@@ -76,6 +76,8 @@ public static partial class RunEventPathServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RunEventPathMetrics>();
+        // The transport and broker ("Bus"), also for a host that publishes run events without a MassTransit bus.
+        services.AddOptions<MessageBusOptions>().BindConfiguration(MessageBusOptions.SectionName);
         var transport = TransportOf(configuration);
         services.AddOptions<RunEventLogOptions>().BindConfiguration(RunEventLogOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.Store != RunEventLogStore.Redis || !string.IsNullOrWhiteSpace(o.Redis),
