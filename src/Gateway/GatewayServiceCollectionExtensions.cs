@@ -9,6 +9,7 @@ using AgentOrchestrator.Gateway.Replay;
 using AgentOrchestrator.Gateway.Runs;
 using AgentOrchestrator.Gateway.Sse;
 using AgentOrchestrator.Gateway.Telemetry;
+using AgentOrchestrator.Gateway.WebSockets;
 using AgentOrchestrator.RunStreaming;
 using AgentOrchestrator.RunStreaming.Replay;
 using AgentOrchestrator.RunStreaming.Subscriptions;
@@ -64,7 +65,7 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>
     /// Gateway services: options ("Gateway", "Auth", "Temporal", "Quotas", "Tenancy"), a lazily connecting Temporal
     /// client (unless the host registered one), JWT bearer and API key auth, tenant policy and quotas, the tenant admin
-    /// API, SignalR, problem details, and the run-event path (AddRunStreaming) with run lookups and the durable
+    /// API, SignalR, the plain WebSocket endpoint, problem details, and the run-event path (AddRunStreaming) with run lookups and the durable
     /// transcript from Temporal (unless the host registered another IDurableRunTranscript). The bus consumers are added
     /// separately through <see cref="AddRunGatewayConsumers"/>.
     /// </summary>
@@ -120,6 +121,7 @@ public static class GatewayServiceCollectionExtensions
             .RequireAssertion(context => context.User.FindAll(TenantIds.TenantClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).Count() == 1));
         services.AddGatewayQuotas();
         services.AddTenantAdmin();
+        services.AddRunWebSockets();
         services.AddSignalR().AddJsonProtocol(json =>
             json.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
         // SignalR's default 32 KB message limit would close the connection on a StartRun with a long (valid or too
@@ -140,7 +142,7 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// /v1/runs, /hubs/runs, /v1/admin/tenants, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens
+    /// /v1/runs, /hubs/runs, /v1/ws (plain WebSocket subscribers), /v1/admin/tenants, the page at "/" and, when dev tokens are enabled, POST /v1/dev/tokens
     /// (otherwise that path is not mapped and answers 404).
     /// </summary>
     public static IEndpointRouteBuilder MapRunGateway(this IEndpointRouteBuilder endpoints)
@@ -151,6 +153,7 @@ public static class GatewayServiceCollectionExtensions
         endpoints.MapRunInteraction(AuthorizationPolicy);
         endpoints.MapRunEventStreams(AuthorizationPolicy);
         endpoints.MapHub<RunsHub>(ConfigureGatewayJwtBearer.HubPath).RequireAuthorization(AuthorizationPolicy);
+        endpoints.MapRunWebSockets(AuthorizationPolicy);
         endpoints.MapTenantAdmin();
         if (endpoints.ServiceProvider.GetRequiredService<GatewaySigningKey>().DevTokensEnabled)
         {

@@ -9,6 +9,9 @@ internal sealed class ConfigureGatewayJwtBearer(IOptions<GatewayAuthOptions> opt
 {
     public const string HubPath = "/hubs/runs";
 
+    /// <summary>The plain WebSocket subscriber endpoint (WebSockets/RunWebSocketEndpoint).</summary>
+    public const string WebSocketPath = "/v1/ws";
+
     public void Configure(string? name, JwtBearerOptions bearer)
     {
         if (name != JwtBearerDefaults.AuthenticationScheme)
@@ -34,10 +37,11 @@ internal sealed class ConfigureGatewayJwtBearer(IOptions<GatewayAuthOptions> opt
         }
         bearer.Events = new JwtBearerEvents
         {
-            // Browsers cannot set headers on WebSocket/SSE requests: SignalR sends the token as access_token.
+            // Browsers cannot set headers on WebSocket/SSE requests: SignalR (and our WebSocket clients) send the token as access_token.
             OnMessageReceived = context =>
             {
-                if (context.HttpContext.Request.Path.StartsWithSegments(HubPath)
+                var path = context.HttpContext.Request.Path;
+                if ((path.StartsWithSegments(HubPath) || path.StartsWithSegments(WebSocketPath))
                     && context.Request.Query["access_token"].ToString() is { Length: > 0 } token)
                 {
                     context.Token = token;

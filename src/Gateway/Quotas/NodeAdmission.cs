@@ -7,7 +7,8 @@ namespace AgentOrchestrator.Gateway.Quotas;
 
 /// <summary>
 /// This node's connection admission rate: one token bucket for every new connection, whatever the tenant — hub
-/// negotiate, a hub transport connect that skipped negotiation, and SSE connects (GET /v1/runs/{id}/events).
+/// negotiate, a hub transport connect that skipped negotiation, plain WebSocket connects (/v1/ws) and SSE connects
+/// (GET /v1/runs/{id}/events).
 /// A negotiated connect (it carries the negotiate's id) is not charged again. It runs first in the pipeline,
 /// before authentication, so a reconnect storm is turned away (503 admission + Retry-After) at the cost of a
 /// dictionary-free check, and the connections that are admitted arrive at the configured rate.
@@ -37,6 +38,10 @@ internal sealed class NodeAdmissionMiddleware(RequestDelegate next, QuotaSetting
                 return true;
             }
             return !rest.HasValue && !request.Query.ContainsKey("id") && ConnectionRequests.IsWebSocketOrEventStream(context);
+        }
+        if (request.Path.StartsWithSegments(ConfigureGatewayJwtBearer.WebSocketPath))
+        {
+            return ConnectionRequests.IsWebSocketOrEventStream(context);
         }
         // GET /v1/runs/{runId}/events
         return HttpMethods.IsGet(request.Method)
