@@ -1,18 +1,17 @@
-using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOrchestrator.Client;
 
 /// <summary>
 /// Tells the gateway, at most once per interval and once at the end, the id of the last event the consumer has
-/// processed (hub method Ack(runId, cursor)). Best effort by design: a failed ack (an older gateway without the
+/// processed (hub Ack(runId, cursor) or a /v1/ws ack message). Best effort by design: a failed ack (an older gateway without the
 /// method, a connection being replaced) is logged and never disturbs the stream; the next ack carries a later cursor.
 /// </summary>
 internal sealed class AckBatcher : IAsyncDisposable
 {
     private static readonly TimeSpan FinalAckTimeout = TimeSpan.FromSeconds(5);
     private readonly string _runId;
-    private readonly Func<HubConnection?> _connection;
+    private readonly IRunEventChannel _channel;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -21,10 +20,10 @@ internal sealed class AckBatcher : IAsyncDisposable
     private string? _sent;
     private bool _warned;
 
-    public AckBatcher(string runId, TimeSpan interval, Func<HubConnection?> connection, ILogger logger)
+    public AckBatcher(string runId, TimeSpan interval, IRunEventChannel channel, ILogger logger)
     {
         _runId = runId;
-        _connection = connection;
+        _channel = channel;
         _logger = logger;
         _loop = RunAsync(interval, _stop.Token);
     }
@@ -64,7 +63,7 @@ internal sealed class AckBatcher : IAsyncDisposable
         try
         {
             var cursor = Volatile.Read(ref _processed);
-            if (cursor is null || cursor == _sent || _connection() is not { State: HubConnectionState.Connected } connection)
+            if (cursor is null || cursor == _sent)
             {
                 return;
             }
@@ -72,7 +71,12 @@ internal sealed class AckBatcher : IAsyncDisposable
             _sent = cursor;
             try
             {
-                await connection.InvokeAsync("Ack", _runId, cursor, cancellationToken);
+                if (_channel.AckAsync(_runId, cursor, cancellationToken) is not { } sending)
+                {
+                    _sent = null; // no connection now: the next tick tries again
+                    return;
+                }
+                await sending;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

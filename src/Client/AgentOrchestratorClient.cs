@@ -5,8 +5,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,7 +13,7 @@ namespace AgentOrchestrator.Client;
 
 /// <summary>
 /// The gateway's .NET client: starts runs over REST (idempotently, retrying what the gateway could not take) and
-/// streams their events over one shared SignalR connection, each exactly once and in order, across reconnects,
+/// streams their events over one shared connection (SignalR, or the plain WebSocket endpoint when asked), each exactly once and in order, across reconnects,
 /// gateway restarts and step retries. Thread-safe; one instance per gateway and identity, disposed at the end.
 /// </summary>
 public sealed class AgentOrchestratorClient : IAsyncDisposable
@@ -28,9 +26,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
-    private readonly Uri _hubAddress;
-    private readonly SemaphoreSlim _connectGate = new(1, 1);
-    private HubConnection? _connection;
+    private readonly IRunEventChannel _events;
     private bool _disposed;
 
     /// <summary>A client with <paramref name="options"/> (validated: an invalid setting throws <see cref="OptionsValidationException"/>).</summary>
@@ -48,7 +44,9 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
         Reconnect = new ReconnectPolicy(options.Reconnect);
         var baseAddress = options.BaseAddress!.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = options.RequestTimeout };
-        _hubAddress = new Uri(baseAddress, "hubs/runs");
+        _events = options.Transport == StreamTransport.WebSocket
+            ? new WebSocketRunEventChannel(baseAddress, options, Reconnect, _logger)
+            : new HubRunEventChannel(baseAddress, options, Reconnect, _loggerFactory);
     }
 
     /// <summary>The backoff this client applies (from <see cref="AgentOrchestratorClientOptions.Reconnect"/>).</summary>
@@ -135,12 +133,11 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
         var filter = new RunEventFilter();
         var position = string.IsNullOrEmpty(cursor) ? null : cursor;
         var failures = 0;
-        await using var acks = new AckBatcher(runId, _options.AckInterval, () => Volatile.Read(ref _connection), _logger);
+        await using var acks = new AckBatcher(runId, _options.AckInterval, _events, _logger);
         while (true)
         {
-            var connection = await ConnectAsync(cancellationToken);
             using var streamCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var events = connection.StreamAsync<RunEvent>("Subscribe", runId, position, streamCancel.Token).GetAsyncEnumerator(streamCancel.Token);
+            var events = await _events.OpenAsync(runId, position, streamCancel.Token);
             Exception? failure;
             try
             {
@@ -187,9 +184,14 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
             // The stream ended before the run did: classify, then resume from the last event delivered.
             TimeSpan? retryAfter = null;
             string reason;
-            if (failure is HubException hubError)
+            var error = failure switch
             {
-                var error = ErrorMapping.FromHubMessage(hubError.Message, runId, hubError);
+                HubException hubError => ErrorMapping.FromHubMessage(hubError.Message, runId, hubError),
+                AgentOrchestratorException gatewayError => gatewayError,
+                _ => null,
+            };
+            if (error is not null)
+            {
                 if (error.Code != ErrorCodes.SlowConsumer && error.Code != ErrorCodes.Unknown && !ErrorMapping.IsTransient(error))
                 {
                     throw error;
@@ -213,7 +215,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the hub connection and the HTTP client; open streams end.</summary>
+    /// <summary>Closes the event connection and the HTTP client; open streams end.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
@@ -221,19 +223,7 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
             return;
         }
         _disposed = true;
-        await _connectGate.WaitAsync();
-        try
-        {
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
-        }
-        finally
-        {
-            _connectGate.Release();
-        }
+        await _events.DisposeAsync();
         _http.Dispose();
     }
 
@@ -251,79 +241,6 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
             // Any end of the stream other than its natural one is classified by the caller (connection loss, hub error, cancellation).
             return (false, e);
         }
-    }
-
-    /// <summary>The shared hub connection, (re)connecting with backoff when it is down. Auth failures are not retried.</summary>
-    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        await _connectGate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_connection is { State: HubConnectionState.Connected } current)
-            {
-                return current;
-            }
-            for (var attempt = 1; ; attempt++)
-            {
-                if (_connection is not null)
-                {
-                    await _connection.DisposeAsync();
-                    Volatile.Write(ref _connection, null);
-                }
-                RetryAfterCapture? capture = null;
-                var connection = BuildConnection(handler => capture = new RetryAfterCapture(handler));
-                Exception failure;
-                try
-                {
-                    await connection.StartAsync(cancellationToken);
-                    Volatile.Write(ref _connection, connection);
-                    return connection;
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await connection.DisposeAsync();
-                    failure = e;
-                }
-                var status = (failure as HttpRequestException)?.StatusCode;
-                if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                {
-                    throw new AuthenticationFailedException($"The gateway rejected the credentials for {_hubAddress} ({(int)status}).", failure);
-                }
-                var retryAfter = capture?.RetryAfter;
-                if (!Reconnect.CanRetry(attempt))
-                {
-                    throw status == HttpStatusCode.TooManyRequests
-                        ? new QuotaExceededException(ErrorCodes.Admission, $"The gateway kept refusing connections ({failure.Message}).", retryAfter, status, failure)
-                        : new AgentOrchestratorException(ErrorCodes.Unavailable, $"Could not connect to {_hubAddress} after {attempt} attempts: {failure.Message}", status, failure);
-                }
-                var delay = Reconnect.DelayFor(attempt, retryAfter);
-                ClientLog.ConnectRetry(_logger, _hubAddress, failure.Message, delay, attempt);
-                await Task.Delay(delay, cancellationToken);
-            }
-        }
-        finally
-        {
-            _connectGate.Release();
-        }
-    }
-
-    private HubConnection BuildConnection(Func<HttpMessageHandler, HttpMessageHandler> wrapHandler)
-    {
-        var builder = new HubConnectionBuilder().WithUrl(_hubAddress, options =>
-        {
-            options.HttpMessageHandlerFactory = wrapHandler;
-            if (_options.AccessTokenProvider is { } tokens)
-            {
-                options.AccessTokenProvider = async () => await tokens(CancellationToken.None);
-            }
-            else
-            {
-                options.Headers[ApiKeyHeader] = _options.ApiKey!;
-            }
-        });
-        builder.Services.AddSingleton(_loggerFactory);
-        return builder.Build();
     }
 
     /// <summary>Sends a REST request, retrying (same request, so the same idempotency key) while the gateway is busy or unreachable.</summary>

@@ -17,6 +17,9 @@ public sealed class AgentOrchestratorClientOptions
     /// <summary>A server-to-server API key, sent as the <c>X-Api-Key</c> header. Set this or <see cref="AccessTokenProvider"/>.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>How run events are streamed: the SignalR hub (default) or the plain WebSocket endpoint /v1/ws.</summary>
+    public StreamTransport Transport { get; set; } = StreamTransport.SignalR;
+
     /// <summary>Backoff for reconnecting streams, connecting, and retrying starts the gateway could not take.</summary>
     public ReconnectOptions Reconnect { get; set; } = new();
 
@@ -76,6 +79,10 @@ public sealed class AgentOrchestratorClientOptionsValidator : IValidateOptions<A
             {
                 failures.Add("Reconnect.MaxAttempts must be at least 1.");
             }
+        }
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add("Transport must be SignalR or WebSocket.");
         }
         if (options.AckInterval <= TimeSpan.Zero)
         {

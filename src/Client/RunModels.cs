@@ -35,9 +35,14 @@ internal sealed record CreateRunAnswer(string RunId, string? TraceId);
 
 internal sealed record ProvideInputBody(string RequestId, JsonElement Answer);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+/// <summary>A client message on the plain WebSocket endpoint (/v1/ws).</summary>
+internal sealed record WebSocketRequestBody(string Type, string? RequestId, string? RunId, string? Cursor);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(CreateRunAnswer))]
 [JsonSerializable(typeof(RunInfo))]
 [JsonSerializable(typeof(ProvideInputBody))]
+[JsonSerializable(typeof(WebSocketRequestBody))]
+[JsonSerializable(typeof(AgentOrchestrator.Contracts.RunEvent))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -3,7 +3,7 @@ using AgentOrchestrator.TestSupport;
 
 namespace AgentOrchestrator.Client.Tests;
 
-/// <summary>The SDK against the real stack: REST starts, hub streams through a proxy that the tests cut.</summary>
+/// <summary>The SDK against the real stack: REST starts, hub or plain WebSocket streams through a proxy that the tests cut.</summary>
 [Collection(ClientStackGroup.Name)]
 public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
 {
@@ -24,10 +24,12 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         await AssertExactAsync(client, started.RunId, events, transcript);
     }
 
-    [Fact]
-    public async Task SubscribeAsync_ConnectionCutMidStream_ReconnectsAndTranscriptStaysExact()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_ConnectionCutMidStream_ReconnectsAndTranscriptStaysExact(StreamTransport transport)
     {
-        await using var client = stack.ClientFor(ClientStackFixture.NewTenant());
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
         var started = await client.StartRunAsync(Flows.WriterReviewer, "Why must a token stream survive a dropped connection?");
         var acceptedBefore = stack.Proxy.AcceptedConnections;
 
@@ -48,10 +50,12 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         await AssertExactAsync(client, started.RunId, events, transcript);
     }
 
-    [Fact]
-    public async Task SubscribeAsync_GatewayUnreachableForAWhile_RetriesConnectingThenResumesExactly()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_GatewayUnreachableForAWhile_RetriesConnectingThenResumesExactly(StreamTransport transport)
     {
-        await using var client = stack.ClientFor(ClientStackFixture.NewTenant());
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
         var started = await client.StartRunAsync(Flows.WriterReviewer, "What should a client do while the gateway is down?");
         Task? outage = null;
         var refusedBefore = stack.Proxy.RefusedConnections;
@@ -83,10 +87,12 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         await AssertExactAsync(client, started.RunId, events, transcript);
     }
 
-    [Fact]
-    public async Task SubscribeAsync_StepCutOnAttempt1_TranscriptHoldsOnlyAttempt2Text()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_StepCutOnAttempt1_TranscriptHoldsOnlyAttempt2Text(StreamTransport transport)
     {
-        await using var client = stack.ClientFor(ClientStackFixture.NewTenant());
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
         var key = Guid.NewGuid().ToString("N")[..10];
 
         var started = await client.StartRunAsync(Flows.WriterReviewer, $"Survive a cut model stream. faultonce-{key}-cut-4");
@@ -108,10 +114,12 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         await AssertExactAsync(client, started.RunId, events, transcript);
     }
 
-    [Fact]
-    public async Task SubscribeAsync_FromCursorAfterCompletion_DeliversOnlyTheEventsAfterIt()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_FromCursorAfterCompletion_DeliversOnlyTheEventsAfterIt(StreamTransport transport)
     {
-        await using var client = stack.ClientFor(ClientStackFixture.NewTenant());
+        await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
         var started = await client.StartRunAsync(Flows.WriterReviewer, "Resume me from the middle.");
         var (all, _) = await ReadRunAsync(client, started.RunId);
         var cursor = all[all.Count / 2];
@@ -170,11 +178,13 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         Assert.Equal(System.Net.HttpStatusCode.NotFound, error.StatusCode);
     }
 
-    [Fact]
-    public async Task SubscribeAsync_AnotherTenantsRun_ThrowsRunNotFound()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_AnotherTenantsRun_ThrowsRunNotFound(StreamTransport transport)
     {
-        await using var owner = stack.ClientFor(ClientStackFixture.NewTenant());
-        await using var stranger = stack.ClientFor(ClientStackFixture.NewTenant());
+        await using var owner = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
+        await using var stranger = stack.ClientFor(ClientStackFixture.NewTenant(), o => o.Transport = transport);
         var started = await owner.StartRunAsync(Flows.WriterReviewer, "Mine alone.");
 
         var error = await Assert.ThrowsAsync<RunNotFoundException>(async () =>
@@ -199,13 +209,16 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         Assert.Equal(ErrorCodes.Unauthorized, error.Code);
     }
 
-    [Fact]
-    public async Task StartRunAsync_UnknownApiKey_ThrowsAuthenticationFailed()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task StartRunAsync_UnknownApiKey_ThrowsAuthenticationFailed(StreamTransport transport)
     {
         await using var client = stack.ClientFor(ClientStackFixture.NewTenant(), options =>
         {
             options.AccessTokenProvider = null;
             options.ApiKey = "ak_" + Guid.NewGuid().ToString("N");
+            options.Transport = transport;
         });
 
         await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.StartRunAsync(Flows.WriterReviewer, "hello"));
@@ -218,11 +231,17 @@ public sealed class AgentOrchestratorClientTests(ClientStackFixture stack)
         });
     }
 
-    [Fact]
-    public async Task SubscribeAsync_InvalidToken_ThrowsAuthenticationFailedWithoutRetrying()
+    [Theory]
+    [InlineData(StreamTransport.SignalR)]
+    [InlineData(StreamTransport.WebSocket)]
+    public async Task SubscribeAsync_InvalidToken_ThrowsAuthenticationFailedWithoutRetrying(StreamTransport transport)
     {
         await using var client = stack.ClientFor(ClientStackFixture.NewTenant(),
-            options => options.AccessTokenProvider = _ => ValueTask.FromResult("not-a-jwt"));
+            options =>
+            {
+                options.AccessTokenProvider = _ => ValueTask.FromResult("not-a-jwt");
+                options.Transport = transport;
+            });
         var acceptedBefore = stack.Proxy.AcceptedConnections;
 
         await Assert.ThrowsAsync<AuthenticationFailedException>(async () =>

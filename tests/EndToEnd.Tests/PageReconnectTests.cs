@@ -32,13 +32,17 @@ public sealed class PageReconnectTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Page_ConnectionCutWhileEachStepStreams_ReconnectsAndShowsTheExactTranscript()
+    [Theory]
+    [InlineData("signalr")]
+    [InlineData("websocket")]
+    public async Task Page_ConnectionCutWhileEachStepStreams_ReconnectsAndShowsTheExactTranscript(string transport)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_proxy!.Address.ToString());
+        var webSockets = new List<string>();
+        page.WebSocket += (_, socket) => webSockets.Add(new Uri(socket.Url).AbsolutePath);
+        await page.GotoAsync(_proxy!.Address + "?transport=" + transport);
 
         await page.FillAsync("#prompt", "What happens to a token stream when the network drops?");
         await page.ClickAsync("#start");
@@ -57,6 +61,8 @@ public sealed class PageReconnectTests : IAsyncLifetime
 
         Assert.All(cuts, cut => Assert.True(cut >= 1, "a cut found no open connection"));
         Assert.Equal("completed", await page.GetAttributeAsync("#status", "data-status"));
+        Assert.Contains(transport == "websocket" ? "/v1/ws" : "/hubs/runs", webSockets);
+        Assert.DoesNotContain(transport == "websocket" ? "/hubs/runs" : "/v1/ws", webSockets);
         var runId = (await page.TextContentAsync("#run-id"))!;
 
         // The reference: the run's events read directly from the gateway (no proxy) after it finished.
@@ -91,6 +97,35 @@ public sealed class PageReconnectTests : IAsyncLifetime
             """);
 
         Assert.Equal(new double[] { 0, 50, 200, 750, 500, 5000, 1, 0 }, delays);
+    }
+
+    [Fact]
+    public async Task PageTranscript_TokensWithOffsets_AppendOnlyWhatIsNotHeld()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(_proxy!.Address.ToString());
+
+        // Duplicates, a merged range overlapping what is held, a compacted whole-step range, then a token without an
+        // offset (the index rule) and a duplicate of it.
+        var texts = await page.EvaluateAsync<string[]>("""
+            () => {
+              const token = (index, offset, text) => ({ id: `r/w/1/token/${index}`, runId: "r", type: "token", step: "w", attempt: 1, index, offset, text });
+              const transcript = new AgentOrchestrator.RunTranscript();
+              const delivered = [];
+              for (const ev of [token(0, 0, "Hel"), token(1, 3, "lo "), token(1, 3, "lo "), token(2, 0, "Hello wor"), token(3, 9, "ld"),
+                                token(3, 0, "Hello world"), { ...token(4, undefined, "!"), offset: undefined }, { ...token(4, undefined, "!"), offset: undefined }]) {
+                const accepted = transcript.filter.accept(ev);
+                if (accepted) { delivered.push(accepted.text); }
+              }
+              const applied = new AgentOrchestrator.RunTranscript();
+              for (const ev of [token(0, 0, "ab"), token(1, 1, "bcd"), token(1, 1, "bcd"), token(0, 0, "abcde")]) { applied.apply(ev); }
+              return [delivered.join("|"), applied.steps.get("w").text];
+            }
+            """);
+
+        Assert.Equal(["Hel|lo |wor|ld|!", "abcde"], texts);
     }
 
     private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

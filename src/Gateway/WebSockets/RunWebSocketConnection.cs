@@ -313,7 +313,7 @@ internal sealed class RunWebSocketConnection
         await SendAsync(RunWebSocketFrames.Answer("unsubscribed", request.RequestId, runId), Aborted);
     }
 
-    /// <summary>Sends one subscription's events; ends with "end" after the terminal event, or an error frame naming the run.</summary>
+    /// <summary>Sends one subscription's events, then "end": after the terminal event, or with the code that ended it early.</summary>
     private async Task PumpAsync(string runId, ActiveSubscription entry)
     {
         await Task.Yield(); // the receive loop goes back to reading at once
@@ -324,11 +324,11 @@ internal sealed class RunWebSocketConnection
             {
                 await SendAsync(RunWebSocketFrames.Event(runEvent), entry.Stop.Token);
             }
-            last = RunWebSocketFrames.Answer("end", requestId: null, runId);
+            last = RunWebSocketFrames.End(runId);
         }
         catch (SlowConsumerException e)
         {
-            last = RunWebSocketFrames.Error(null, runId, SlowConsumerCode, WithoutCode(e.Message));
+            last = RunWebSocketFrames.End(runId, SlowConsumerCode, WithoutCode(e.Message));
         }
         catch (Exception e) when (entry.Stop.IsCancellationRequested || e is WebSocketException or IOException or ConnectionAbortedException)
         {
@@ -337,7 +337,7 @@ internal sealed class RunWebSocketConnection
         catch (Exception e)
         {
             RunWebSocketLog.StreamFailed(_endpoint.Logger, e, runId);
-            last = RunWebSocketFrames.Error(null, runId, UnavailableCode, "The run's events cannot be read now; subscribe again with your cursor.");
+            last = RunWebSocketFrames.End(runId, UnavailableCode, "The run's events cannot be read now; subscribe again with your cursor.");
         }
         finally
         {

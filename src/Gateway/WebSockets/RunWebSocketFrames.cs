@@ -18,7 +18,21 @@ internal static class RunWebSocketFrames
         return End(writer, frame);
     }
 
-    /// <summary>subscribed, unsubscribed, acked, pong, end, ping: a type and what identifies the answer.</summary>
+    /// <summary>
+    /// A subscription ended: after its terminal event (no code), or early with the code that ended it (slow_consumer,
+    /// unavailable: subscribe again with the cursor). Error frames are only ever answers to a client's message.
+    /// </summary>
+    public static PooledFrame End(string runId, string? code = null, string? message = null)
+    {
+        var frame = new PooledFrame();
+        var writer = Begin(frame, "end");
+        writer.WriteString("runId", runId);
+        WriteOptional(writer, "code", code);
+        WriteOptional(writer, "message", message);
+        return End(writer, frame);
+    }
+
+    /// <summary>subscribed, unsubscribed, acked, pong, ping: a type and what identifies the answer.</summary>
     public static PooledFrame Answer(string type, string? requestId, string? runId = null, string? subscriptionId = null)
     {
         var frame = new PooledFrame();

@@ -1,7 +1,9 @@
 // The browser's client for the gateway, behaving as the .NET SDK (src/Client, docs/client.md) does: start runs over
-// REST with an idempotency key; stream a run's events over SignalR, each once and in order, dropping superseded
-// step attempts; reconnect with exponential backoff and full jitter and resume after the last event delivered;
-// honour stream.reset; acknowledge processed events in batches. Needs the SignalR browser client (global signalR).
+// REST with an idempotency key; stream a run's events over SignalR (default) or the plain WebSocket endpoint /v1/ws
+// (transport: "websocket"), each once and in order, dropping superseded step attempts and the parts of token texts
+// already held; reconnect with exponential backoff and full jitter and resume after the last event delivered;
+// honour stream.reset; acknowledge processed events in batches. The SignalR transport needs the SignalR browser
+// client (global signalR); the WebSocket transport needs nothing.
 // Exposes window.AgentOrchestrator = { AgentClient, RunTranscript, RunEventFilter, ReconnectPolicy, GatewayError }.
 "use strict";
 
@@ -91,7 +93,12 @@
     }
   }
 
-  /** Once per event, nothing from a superseded attempt; a token is new when its index is past the last one held. */
+  /**
+   * Once per event, nothing from a superseded attempt. A token with an offset (its text's UTF-16 offset in the step
+   * attempt's text) delivers only the part beyond the text held for that attempt: a duplicate is dropped, an
+   * overlapping merged or compacted range is trimmed to its new part. A token without one is new when its index is
+   * past the last one held. accept(ev) returns the event to deliver (a trimmed copy when trimmed) or null.
+   */
   class RunEventFilter {
     constructor() {
       this.reset();
@@ -105,29 +112,46 @@
     accept(ev) {
       if (ev.type === STREAM_RESET) {
         this.reset();
-        return true;
+        return ev;
       }
       if (ev.step && ev.attempt > 0) {
         let position = this.steps.get(ev.step);
         if (!position || ev.attempt > position.attempt) {
-          position = { attempt: ev.attempt, lastTokenIndex: -1 };
+          position = { attempt: ev.attempt, lastTokenIndex: -1, held: 0 };
           this.steps.set(ev.step, position);
         } else if (ev.attempt < position.attempt) {
-          return false;
+          return null;
         }
         if (ev.type === "token") {
-          if (ev.index <= position.lastTokenIndex) {
-            return false;
-          }
-          position.lastTokenIndex = ev.index;
-          return true;
+          return this.acceptToken(ev, position);
         }
       }
       if (this.seen.has(ev.id)) {
-        return false;
+        return null;
       }
       this.seen.add(ev.id);
-      return true;
+      return ev;
+    }
+
+    acceptToken(ev, position) {
+      const text = ev.text ?? "";
+      if (typeof ev.offset !== "number") {
+        if (ev.index <= position.lastTokenIndex) {
+          return null;
+        }
+        position.lastTokenIndex = ev.index;
+        position.held += text.length;
+        return ev;
+      }
+      const end = ev.offset + text.length;
+      if (end <= position.held) {
+        return null; // everything in it is held already
+      }
+      // In canonical order a range never starts past what is held; if one did, its text is taken whole.
+      const skip = Math.max(0, position.held - ev.offset);
+      position.held = end;
+      position.lastTokenIndex = Math.max(position.lastTokenIndex, ev.index);
+      return skip === 0 ? ev : { ...ev, text: text.slice(skip), offset: ev.offset + skip };
     }
   }
 
@@ -152,8 +176,9 @@
       return this.status === "completed" || this.status === "failed" || this.status === "canceled";
     }
 
-    apply(ev) {
-      if (!this.filter.accept(ev)) {
+    apply(received) {
+      const ev = this.filter.accept(received);
+      if (!ev) {
         return false;
       }
       if (ev.type === STREAM_RESET) {
@@ -216,11 +241,145 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /**
+   * The plain WebSocket endpoint /v1/ws (docs/api.md) behind the same small face as a SignalR hub connection:
+   * stream(runId, cursor).subscribe({ next, complete, error }) and ack(runId, cursor). A subscribe is answered before
+   * its events; "end" closes a stream (with a code when it ended early); a lost socket fails every open stream.
+   */
+  class WebSocketConnection {
+    constructor(socket) {
+      this.socket = socket;
+      this.streams = new Map();
+      this.pending = new Map();
+      this.nextRequestId = 0;
+      socket.onmessage = (message) => this.route(JSON.parse(message.data));
+      socket.onclose = () => {
+        const lost = new GatewayError("unknown", "The connection to the gateway was lost.");
+        for (const stream of this.streams.values()) {
+          stream.error(lost);
+        }
+        this.streams.clear();
+        for (const answer of this.pending.values()) {
+          answer(null);
+        }
+        this.pending.clear();
+      };
+    }
+
+    // Browsers hide a refused upgrade's status: every failure to open is retried like an unreachable gateway.
+    static open(url) {
+      return new Promise((resolve, reject) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => resolve(new WebSocketConnection(socket));
+        socket.onerror = () => reject(new Error(`WebSocket ${url.split("?")[0]} could not be opened`));
+      });
+    }
+
+    get connected() {
+      return this.socket.readyState === WebSocket.OPEN;
+    }
+
+    send(message) {
+      if (this.connected) {
+        this.socket.send(JSON.stringify(message));
+      }
+    }
+
+    route(frame) {
+      if (frame.requestId !== undefined) {
+        const answer = this.pending.get(frame.requestId);
+        this.pending.delete(frame.requestId);
+        if (answer) {
+          answer(frame);
+        }
+        return;
+      }
+      if (frame.type === "event") {
+        const stream = this.streams.get(frame.event.runId);
+        if (stream) {
+          stream.next(frame.event);
+        }
+      } else if (frame.type === "end") {
+        const stream = this.streams.get(frame.runId);
+        this.streams.delete(frame.runId);
+        if (stream && frame.code) {
+          stream.error(new GatewayError(frame.code, frame.message || frame.code));
+        } else if (stream) {
+          stream.complete();
+        }
+      }
+      // Keep-alive pings and refused acks (acks are best effort) need nothing.
+    }
+
+    stream(runId, cursor) {
+      return {
+        subscribe: (observer) => {
+          // Registered before the subscribe goes out: its events may arrive right behind the answer.
+          this.streams.set(runId, observer);
+          const requestId = String(++this.nextRequestId);
+          this.pending.set(requestId, (answer) => {
+            if (answer && answer.type === "error" && this.streams.get(runId) === observer) {
+              this.streams.delete(runId);
+              observer.error(new GatewayError(answer.code, answer.message));
+            }
+          });
+          this.send({ type: "subscribe", requestId, runId, cursor });
+          return {
+            dispose: () => {
+              if (this.streams.get(runId) === observer) {
+                this.streams.delete(runId);
+                this.send({ type: "unsubscribe", runId });
+              }
+            },
+          };
+        },
+      };
+    }
+
+    ack(runId, cursor) {
+      this.send({ type: "ack", runId, cursor });
+      return Promise.resolve();
+    }
+
+    stop() {
+      this.socket.close(1000);
+      return Promise.resolve();
+    }
+  }
+
+  /** A SignalR hub connection with the face the client streams through (as WebSocketConnection). */
+  class HubConnection {
+    constructor(connection) {
+      this.connection = connection;
+    }
+
+    get connected() {
+      return this.connection.state === signalR.HubConnectionState.Connected;
+    }
+
+    stream(runId, cursor) {
+      return this.connection.stream("Subscribe", runId, cursor);
+    }
+
+    ack(runId, cursor) {
+      return this.connection.invoke("Ack", runId, cursor);
+    }
+
+    stop() {
+      return this.connection.stop();
+    }
+  }
+
+  /**
    * One gateway, one identity. accessTokenFactory: () => token (or a promise of one). Browsers cannot send headers
-   * on WebSockets, so API keys are for server-side clients; the page uses tokens.
+   * on WebSockets, so API keys are for server-side clients; the page uses tokens. transport: "signalr" (default) or
+   * "websocket" (/v1/ws, with the token as access_token).
    */
   class AgentClient {
-    constructor({ baseUrl = "", accessTokenFactory, reconnect = {}, ackIntervalMs = 250, logger = console } = {}) {
+    constructor({ baseUrl = "", accessTokenFactory, transport = "signalr", reconnect = {}, ackIntervalMs = 250, logger = console } = {}) {
+      if (transport !== "signalr" && transport !== "websocket") {
+        throw new TypeError("transport must be \"signalr\" or \"websocket\"");
+      }
+      this.transport = transport;
       if (typeof accessTokenFactory !== "function") {
         throw new TypeError("accessTokenFactory is required");
       }
@@ -280,7 +439,7 @@
     // One shared connection; reconnecting is done here (not by SignalR's automatic reconnect) because a stream must
     // be resubscribed with its cursor anyway.
     ensureConnected() {
-      if (this.connection && this.connection.state === signalR.HubConnectionState.Connected) {
+      if (this.connection && this.connection.connected) {
         return Promise.resolve(this.connection);
       }
       if (!this.connecting) {
@@ -294,13 +453,9 @@
         if (this.stopped) {
           throw new GatewayError("stopped", "The client was stopped.");
         }
-        const connection = new signalR.HubConnectionBuilder()
-          .withUrl(`${this.baseUrl}/hubs/runs`, { accessTokenFactory: this.accessTokenFactory })
-          .build();
         try {
-          await connection.start();
-          this.connection = connection;
-          return connection;
+          this.connection = this.transport === "websocket" ? await this.openWebSocket() : await this.openHub();
+          return this.connection;
         } catch (e) {
           if (e && (e.statusCode === 401 || e.statusCode === 403)) {
             throw new GatewayError("unauthorized", "The gateway rejected the credentials.", e.statusCode);
@@ -313,6 +468,20 @@
           await sleep(delay);
         }
       }
+    }
+
+    async openHub() {
+      const connection = new signalR.HubConnectionBuilder()
+        .withUrl(`${this.baseUrl}/hubs/runs`, { accessTokenFactory: this.accessTokenFactory })
+        .build();
+      await connection.start();
+      return new HubConnection(connection);
+    }
+
+    async openWebSocket() {
+      const base = new URL(`${this.baseUrl}/v1/ws`, global.location.href);
+      base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+      return WebSocketConnection.open(`${base}?access_token=${encodeURIComponent(await this.accessTokenFactory())}`);
     }
 
     /**
@@ -333,12 +502,12 @@
 
       const ack = () => {
         const connection = this.connection;
-        if (!processed || processed === acked || !connection || connection.state !== signalR.HubConnectionState.Connected) {
+        if (!processed || processed === acked || !connection || !connection.connected) {
           return;
         }
         // Best effort: an older gateway without Ack, or a connection being replaced, must not disturb the stream.
         acked = processed;
-        connection.invoke("Ack", runId, acked).catch((e) => {
+        connection.ack(runId, acked).catch((e) => {
           if (!warned) {
             warned = true;
             this.logger.warn(`acknowledging run ${runId} failed; the stream goes on: ${e}`);
@@ -383,9 +552,10 @@
           return;
         }
         let ended = false;
-        current = connection.stream("Subscribe", runId, position).subscribe({
-          next: (ev) => {
-            if (closed || ended || !filter.accept(ev)) {
+        current = connection.stream(runId, position).subscribe({
+          next: (received) => {
+            const ev = closed || ended ? null : filter.accept(received);
+            if (!ev) {
               return;
             }
             failures = 0;
@@ -410,7 +580,7 @@
             if (ended || closed) {
               return;
             }
-            const error = hubError(e);
+            const error = e instanceof GatewayError ? e : hubError(e);
             // Connection loss surfaces as an untyped error; slow_consumer and transient codes resume too.
             if (error.code === "unknown" || error.code === "slow_consumer" || error.transient) {
               retry(error.message, error.retryAfterMs);

@@ -39,7 +39,9 @@
       await client.stop();
     }
     const token = await devToken(tenant);
-    client = new AgentClient({ accessTokenFactory: () => token });
+    // ?transport=websocket streams over the plain WebSocket endpoint instead of the SignalR hub.
+    const transport = new URLSearchParams(window.location.search).get("transport") === "websocket" ? "websocket" : "signalr";
+    client = new AgentClient({ accessTokenFactory: () => token, transport });
     clientTenant = tenant;
     return client;
   }

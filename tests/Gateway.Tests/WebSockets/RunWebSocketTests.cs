@@ -38,6 +38,7 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         Assert.False(string.IsNullOrEmpty(answer.GetProperty("subscriptionId").GetString()));
         var events = WebSocketTestClient.EventsOf(frames);
         Assert.Equal(frames.Count - 1, events.Count); // events, then the end frame
+        Assert.False(frames[^1].TryGetProperty("code", out _)); // ended after the terminal event, not early
         var client = new ClientTranscript();
         events.ForEach(client.Apply);
         Assert.Equal("writer=Hello world", client.Render());
