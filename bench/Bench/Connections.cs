@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.WebSockets;
 using AgentOrchestrator.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace AgentOrchestrator.Bench;
 
 /// <summary>
-/// Scenario c (<c>--transport signalr</c>, the default; <c>websocket</c> waits for the plain WebSocket endpoint): N idle
+/// Scenario c (<c>--transport signalr</c>, the default, or <c>websocket</c>: the plain WebSocket endpoint /v1/ws): N idle
 /// connections held by one gateway process (the embedded deployment, so the process
 /// also hosts the worker, dev server and simulator: its baseline is subtracted). Memory per connection is the
 /// process's RSS delta / N (/proc/&lt;pid&gt;/status VmRSS), and the delta of its live GC heap / N, the bytes that
@@ -20,16 +21,15 @@ namespace AgentOrchestrator.Bench;
 internal static class Connections
 {
     private const string SignalRTransport = "signalr";
+    private const string WebSocketTransport = "websocket";
 
     public static async Task RunAsync(BenchSettings settings)
     {
         var count = settings.ReadInt("--connections", settings.Smoke ? 50 : 10_000);
         var transport = settings.ReadStrings("--transport", [SignalRTransport])[0];
-        if (transport != SignalRTransport)
+        if (transport is not (SignalRTransport or WebSocketTransport))
         {
-            // The plain WebSocket subscriber endpoint (issue 12 item 3) is not on main yet: its arm goes here, an
-            // IIdleConnection over ClientWebSocket, with the same open, measure and storm steps.
-            throw new NotSupportedException($"--transport {transport}: only '{SignalRTransport}' is implemented until the gateway has its plain WebSocket endpoint.");
+            throw new NotSupportedException($"--transport {transport}: '{SignalRTransport}' or '{WebSocketTransport}'.");
         }
         var rate = settings.ReadInt("--admission-rate", settings.Smoke ? 20 : 1_000);
         var environment = new Dictionary<string, string>
@@ -41,13 +41,17 @@ internal static class Connections
         using var client = await GatewayClient.CreateAsync(deployment.Gateway, "bench-connections");
         var refusals = new Counter();
 
-        // Warm the hub path (JIT, authentication) before the baseline, so the delta is per connection.
-        var warm = new SignalRConnection(client.NewHub(closeIdleNegotiate: true));
+        IIdleConnection NewConnection() => transport == WebSocketTransport
+            ? new PlainWebSocketConnection(deployment.Gateway, client.Token)
+            : new SignalRConnection(client.NewHub(closeIdleNegotiate: true));
+
+        // Warm the connection path (JIT, authentication) before the baseline, so the delta is per connection.
+        var warm = NewConnection();
         await ConnectAsync(warm, refusals);
         await Task.Delay(TimeSpan.FromSeconds(1)); // let start-up allocations settle before the baseline RSS
         var before = await MeasureAsync(deployment.ProcessId);
 
-        var hubs = Enumerable.Range(0, count).Select(IIdleConnection (_) => new SignalRConnection(client.NewHub(closeIdleNegotiate: true))).ToList();
+        var hubs = Enumerable.Range(0, count).Select(_ => NewConnection()).ToList();
         var openClock = Stopwatch.StartNew();
         await ForEachAsync(hubs, hub => ConnectAsync(hub, refusals));
         openClock.Stop();
@@ -180,5 +184,44 @@ internal static class Connections
         public Task StopAsync() => hub.StopAsync();
 
         public ValueTask DisposeAsync() => hub.DisposeAsync();
+    }
+
+    /// <summary>A /v1/ws connection: a new socket per start (a closed ClientWebSocket cannot reopen); it subscribes to nothing.</summary>
+    private sealed class PlainWebSocketConnection(Uri gateway, string token) : IIdleConnection
+    {
+        private readonly Uri _address = new UriBuilder(new Uri(gateway, "v1/ws")) { Scheme = gateway.Scheme == "https" ? "wss" : "ws" }.Uri;
+        private ClientWebSocket? _socket;
+
+        public bool IsConnected => _socket?.State == WebSocketState.Open;
+
+        public async Task StartAsync()
+        {
+            var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            try
+            {
+                await socket.ConnectAsync(_address, CancellationToken.None);
+            }
+            catch (WebSocketException e)
+            {
+                var status = socket.HttpStatusCode;
+                socket.Dispose();
+                throw new HttpRequestException($"the upgrade was answered {(int)status}", e, status);
+            }
+            _socket = socket;
+        }
+
+        public async Task StopAsync()
+        {
+            if (_socket is { State: WebSocketState.Open } socket)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+            _socket?.Dispose();
+            _socket = null;
+        }
+
+        public async ValueTask DisposeAsync() => await StopAsync();
     }
 }

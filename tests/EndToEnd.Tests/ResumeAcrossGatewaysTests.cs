@@ -17,14 +17,17 @@ public sealed class ResumeAcrossGatewaysTests(RabbitMqFixture rabbit) : IClassFi
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
     private static readonly Dictionary<string, string> SlowModel = new() { ["ModelSimulator__TokensPerSecond"] = "20" };
 
-    [Fact]
-    public async Task Subscribe_GatewayKilledMidStream_ResumesOnTheOtherGatewayWithExactTranscript()
+    [Theory]
+    [InlineData(ResumingSubscriber.SignalR)]
+    [InlineData(ResumingSubscriber.WebSocket)]
+    public async Task Subscribe_GatewayKilledMidStream_ResumesOnTheOtherGatewayWithExactTranscript(string transport)
     {
         await using var deployment = await DistributedDeployment.StartAsync(rabbit.Uri, SlowModel, gateways: 2);
-        var (runId, token) = await StartRunAsync(deployment, "tenant-kill");
+        var (runId, token) = await StartRunAsync(deployment, "tenant-kill-" + transport);
         var midStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var subscriber = new ResumingSubscriber(deployment.Gateways, token, runId)
         {
+            Transport = transport,
             OnEvent = (_, e) =>
             {
                 if (e is { Type: RunEventTypes.Token, Step: "writer", Index: >= 5 })
@@ -44,11 +47,13 @@ public sealed class ResumeAcrossGatewaysTests(RabbitMqFixture rabbit) : IClassFi
         TranscriptAssertions.Exact(subscriber, await RunOfAsync(subscriber.CurrentGateway, token, runId), "gateway killed mid-stream");
     }
 
-    [Fact]
-    public async Task Subscribe_TransportAbortedAtFiveRandomPoints_TranscriptExactEveryTime()
+    [Theory]
+    [InlineData(ResumingSubscriber.SignalR)]
+    [InlineData(ResumingSubscriber.WebSocket)]
+    public async Task Subscribe_TransportAbortedAtFiveRandomPoints_TranscriptExactEveryTime(string transport)
     {
         await using var deployment = await DistributedDeployment.StartAsync(rabbit.Uri, SlowModel, gateways: 2);
-        var (runId, token) = await StartRunAsync(deployment, "tenant-abort");
+        var (runId, token) = await StartRunAsync(deployment, "tenant-abort-" + transport);
         // A two-step run at one token per event has well over 60 events; five distinct break points among the first 60.
         var seed = Random.Shared.Next();
         var random = new Random(seed);
@@ -60,6 +65,7 @@ public sealed class ResumeAcrossGatewaysTests(RabbitMqFixture rabbit) : IClassFi
         var abortedConnection = 0;
         var subscriber = new ResumingSubscriber(deployment.Gateways, token, runId)
         {
+            Transport = transport,
             OnEvent = (s, _) =>
             {
                 // One abort per connection: events already buffered may still arrive on one being torn down.

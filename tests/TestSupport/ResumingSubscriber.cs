@@ -1,4 +1,6 @@
+using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json;
 using AgentOrchestrator.Contracts;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -7,14 +9,17 @@ namespace AgentOrchestrator.TestSupport;
 
 /// <summary>
 /// A test-side subscriber that follows the resume protocol (docs/protocol.md) the way a client must: Subscribe(runId,
-/// cursor) over SignalR; when the stream breaks (transport aborted, gateway killed, slow_consumer) it reconnects, to
+/// cursor) over SignalR, or a subscribe message on the plain WebSocket endpoint /v1/ws (<see cref="Transport"/>); when the stream breaks (transport aborted, gateway killed, slow_consumer) it reconnects, to
 /// the next gateway when the current one fails, with the id of the last event received as cursor. It drops events
 /// whose id it holds, tokens whose index it already has for that step attempt, and events of superseded attempts;
 /// on stream.reset it discards its state for the run and rebuilds from what follows.
 /// </summary>
 public sealed class ResumingSubscriber
 {
+    public const string SignalR = "signalr";
+    public const string WebSocket = "websocket";
     private const string StreamReset = "stream.reset";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly IReadOnlyList<Uri> _gateways;
     private readonly string _token;
     private readonly string _runId;
@@ -22,7 +27,8 @@ public sealed class ResumingSubscriber
     private readonly Dictionary<string, StepTranscript> _steps = new(StringComparer.Ordinal);
     private readonly List<RunEvent> _lifecycle = [];
     private readonly Lock _abortGate = new();
-    private HubConnection? _current;
+    private IAsyncDisposable? _current;
+    private ClientWebSocket? _currentSocket;
     private int _gateway;
 
     public ResumingSubscriber(IReadOnlyList<Uri> gateways, string token, string runId, int firstGateway = 0)
@@ -33,6 +39,9 @@ public sealed class ResumingSubscriber
         _runId = runId;
         _gateway = firstGateway;
     }
+
+    /// <summary><see cref="SignalR"/> (hub /hubs/runs, the default) or <see cref="WebSocket"/> (/v1/ws).</summary>
+    public string Transport { get; init; } = SignalR;
 
     /// <summary>The gateway the subscriber is (or was last) connected to.</summary>
     public Uri CurrentGateway => _gateways[_gateway];
@@ -74,10 +83,17 @@ public sealed class ResumingSubscriber
     /// <summary>Ends the current connection abruptly (no close handshake), as a network drop would; the subscriber resumes.</summary>
     public void AbortTransport()
     {
-        HubConnection? current;
+        IAsyncDisposable? current;
+        ClientWebSocket? socket;
         lock (_abortGate)
         {
             current = _current;
+            socket = _currentSocket;
+        }
+        if (socket is not null)
+        {
+            socket.Abort(); // the read loop's receive fails at once
+            return;
         }
         // DisposeAsync stops the transport and fails the running stream; not awaited here, the read loop notices.
         _ = current?.DisposeAsync().AsTask();
@@ -97,22 +113,16 @@ public sealed class ResumingSubscriber
             {
                 throw new TimeoutException($"no terminal event within {timeout}; breaks: {string.Join(" | ", Breaks)}");
             }
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(CurrentGateway, "/hubs/runs"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(_token))
-                .Build();
-            lock (_abortGate)
-            {
-                _current = connection;
-            }
+            var receivedBefore = Received;
             try
             {
-                await connection.StartAsync(deadline.Token);
-                Connections++;
-                await foreach (var runEvent in connection.StreamAsync<RunEvent>("Subscribe", _runId, Cursor, deadline.Token))
+                if (Transport == WebSocket)
                 {
-                    failures = 0;
-                    Apply(runEvent);
-                    OnEvent?.Invoke(this, runEvent);
+                    await ReadOverWebSocketAsync(deadline.Token);
+                }
+                else
+                {
+                    await ReadOverHubAsync(deadline.Token);
                 }
                 if (Terminal is null)
                 {
@@ -123,17 +133,101 @@ public sealed class ResumingSubscriber
             {
                 throw;
             }
-            catch (Exception e) when (!deadline.IsCancellationRequested)
+            catch (Exception e) when (e is not FinalRefusalException && !deadline.IsCancellationRequested)
             {
                 Breaks.Add($"{CurrentGateway}: {e.GetType().Name}: {e.Message}");
-                failures++;
+                failures = Received > receivedBefore ? 1 : failures + 1; // consecutive failures without an event between
                 // Any gateway can serve the resume: go to the next one, so cursors are exercised across instances.
                 _gateway = (_gateway + 1) % _gateways.Count;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * (1 << Math.Min(failures, 6)) * Random.Shared.NextDouble())), deadline.Token);
             }
-            finally
+        }
+    }
+
+    private async Task ReadOverHubAsync(CancellationToken cancellationToken)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(CurrentGateway, "/hubs/runs"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(_token))
+            .Build();
+        lock (_abortGate)
+        {
+            _current = connection;
+        }
+        try
+        {
+            await connection.StartAsync(cancellationToken);
+            Connections++;
+            await foreach (var runEvent in connection.StreamAsync<RunEvent>("Subscribe", _runId, Cursor, cancellationToken))
             {
-                await connection.DisposeAsync();
+                Apply(runEvent);
+                OnEvent?.Invoke(this, runEvent);
+            }
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>One /v1/ws connection: subscribe, events until "end" (an early end, with a code, is a break to resume from).</summary>
+    private async Task ReadOverWebSocketAsync(CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + _token);
+        lock (_abortGate)
+        {
+            _currentSocket = socket;
+        }
+        try
+        {
+            var address = new UriBuilder(new Uri(CurrentGateway, "/v1/ws")) { Scheme = CurrentGateway.Scheme == "https" ? "wss" : "ws" }.Uri;
+            await socket.ConnectAsync(address, cancellationToken);
+            Connections++;
+            var subscribe = JsonSerializer.SerializeToUtf8Bytes(new { type = "subscribe", requestId = "s", runId = _runId, cursor = Cursor }, Json);
+            await socket.SendAsync(subscribe, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            var buffer = new byte[16 * 1024];
+            using var message = new MemoryStream();
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the gateway closed the connection");
+                }
+                message.Write(buffer, 0, result.Count);
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+                using var frame = JsonDocument.Parse(message.ToArray());
+                message.SetLength(0);
+                var root = frame.RootElement;
+                var code = root.TryGetProperty("code", out var value) ? value.GetString() : null;
+                switch (root.GetProperty("type").GetString())
+                {
+                    case "event":
+                        var runEvent = root.GetProperty("event").Deserialize<RunEvent>(Json)!;
+                        Apply(runEvent);
+                        OnEvent?.Invoke(this, runEvent);
+                        break;
+                    case "error" when code is "run_not_found" or "unauthorized" or "invalid_request" || code?.StartsWith("quota.", StringComparison.Ordinal) == true:
+                        throw new FinalRefusalException($"[{code}] {root.GetProperty("message").GetString()}");
+                    case "error":
+                        throw new InvalidOperationException($"[{code}] {root.GetProperty("message").GetString()}");
+                    case "end" when code is not null:
+                        throw new InvalidOperationException($"ended early: [{code}] {root.GetProperty("message").GetString()}");
+                    case "end":
+                        return;
+                    default:
+                        break; // subscribed, keep-alive pings
+                }
+            }
+        }
+        finally
+        {
+            lock (_abortGate)
+            {
+                _currentSocket = null;
             }
         }
     }
@@ -202,4 +296,7 @@ public sealed class ResumingSubscriber
 
         public StringBuilder Text { get; } = new();
     }
+
+    /// <summary>A /v1/ws refusal a reconnect does not fix (as <see cref="IsFinal"/> for the hub).</summary>
+    private sealed class FinalRefusalException(string message) : Exception(message);
 }
