@@ -148,10 +148,9 @@ public sealed class AgentOrchestratorClient : IAsyncDisposable
                     {
                         break;
                     }
-                    var runEvent = events.Current;
-                    if (!filter.Accept(runEvent))
+                    if (filter.Take(events.Current) is not { } runEvent)
                     {
-                        continue;
+                        continue; // nothing of it is new (a trimmed token delivers only its new part)
                     }
                     failures = 0;
                     if (runEvent.Type == RunEventTypes.StreamReset)

@@ -75,10 +75,11 @@ public sealed class RunTranscript
     /// <summary>Applies one event; false when it was a duplicate or from a superseded attempt and changed nothing.</summary>
     public bool Apply(RunEvent runEvent)
     {
-        if (!_filter.Accept(runEvent))
+        if (_filter.Take(runEvent) is not { } taken)
         {
             return false;
         }
+        runEvent = taken; // a token overlapping held text is applied trimmed to its new part
         if (runEvent.Type == RunEventTypes.StreamReset)
         {
             _steps.Clear();

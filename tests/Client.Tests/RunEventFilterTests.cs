@@ -30,6 +30,24 @@ public sealed class RunEventFilterTests
     }
 
     [Fact]
+    public void Take_TokensWithOffsets_DeliverOnlyWhatIsNotHeld_DuplicatesDropped_OverlapsTrimmed()
+    {
+        var filter = new RunEventFilter();
+        static RunEvent At(long index, long offset, string text) => RunEvents.Token("r", "writer", 1, index, text) with { Offset = offset };
+
+        var delivered = new[]
+        {
+            At(0, 0, "Hel"), At(1, 3, "lo "), At(1, 3, "lo "), At(2, 0, "Hello wor"), At(3, 9, "ld"), At(3, 0, "Hello world"),
+            RunEvents.Token("r", "writer", 1, 4, "!"), RunEvents.Token("r", "writer", 1, 4, "!"),
+        }.Select(filter.Take).ToList();
+
+        Assert.Equal(["Hel", "lo ", null, "wor", "ld", null, "!", null], delivered.Select(e => e?.Text));
+        Assert.Equal(6, delivered[3]!.Offset); // the merged range 0-9, trimmed to what was not held: 6-9
+        Assert.Equal(RunEvents.Token("r", "writer", 1, 2, "x").Id, delivered[3]!.Id);
+        Assert.True(filter.Accept(At(0, 0, "x") with { Step = "reviewer" }));
+    }
+
+    [Fact]
     public void Accept_EventOfAnOlderAttemptAfterANewerOne_IsDropped()
     {
         var filter = new RunEventFilter();

@@ -5,6 +5,21 @@ namespace AgentOrchestrator.Client.Tests;
 public sealed class RunTranscriptTests
 {
     [Fact]
+    public void Apply_CompactedRangeOverlappingHeldTokens_AppendsOnlyTheRest()
+    {
+        var transcript = new RunTranscript();
+        static RunEvent At(long index, long offset, string text) => RunEvents.Token("r", "writer", 1, index, text) with { Offset = offset };
+
+        transcript.Apply(RunEvents.Step("r", "writer", 1, RunEventTypes.StepStarted, 0));
+        Assert.True(transcript.Apply(At(0, 0, "ab")));
+        Assert.True(transcript.Apply(At(1, 2, "cd")));
+        Assert.False(transcript.Apply(At(1, 2, "cd")));
+        Assert.True(transcript.Apply(At(2, 0, "abcde")));
+
+        Assert.Equal("abcde", transcript.Step("writer")!.Text);
+    }
+
+    [Fact]
     public void Apply_RetriedStep_KeepsOnlyTheNewAttemptsText()
     {
         var transcript = new RunTranscript();

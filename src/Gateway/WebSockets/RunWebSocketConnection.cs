@@ -21,7 +21,6 @@ namespace AgentOrchestrator.Gateway.WebSockets;
 internal sealed class RunWebSocketConnection
 {
     private const string InvalidRequestCode = SubscribeError.InvalidRequestCode;
-    private const string SlowConsumerCode = "slow_consumer";
     private const string UnavailableCode = "unavailable";
     private readonly RunWebSocketEndpoint _endpoint;
     private readonly HttpContext _http;
@@ -326,9 +325,10 @@ internal sealed class RunWebSocketConnection
             }
             last = RunWebSocketFrames.End(runId);
         }
-        catch (SlowConsumerException e)
+        catch (RunStreamEndedException e)
         {
-            last = RunWebSocketFrames.End(runId, SlowConsumerCode, WithoutCode(e.Message));
+            // slow_consumer or unavailable: the client subscribes again with its cursor.
+            last = RunWebSocketFrames.End(runId, e.Code, WithoutCode(e.Message));
         }
         catch (Exception e) when (entry.Stop.IsCancellationRequested || e is WebSocketException or IOException or ConnectionAbortedException)
         {

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOrchestrator.Gateway.Tests.WebSockets;
 
@@ -29,8 +27,7 @@ public sealed class RunWebSocketSlowConsumerTests(GatewayFixture fixture)
         using var started = await http.PostAsync(new Uri("v1/runs", UriKind.Relative),
             System.Net.Http.Json.JsonContent.Create(new { flow = Flows.WriterReviewer, input = "stall" }));
         var run = new RunScript(tenant, System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("runId").GetString()!);
-        var bus = host.Services.GetRequiredService<IBus>();
-        await bus.Publish(run.Message(run.RunStarted()));
+        await host.Services.PublishRunEventsAsync(run.Message(run.RunStarted()));
         using var invoker = new HttpMessageInvoker(SmallReceiveWindow());
         await using var socket = await WebSocketTestClient.ConnectAsync(host.Address, token, invoker: invoker);
         await socket.SendAsync(new { type = "subscribe", runId = run.RunId });
@@ -40,12 +37,12 @@ public sealed class RunWebSocketSlowConsumerTests(GatewayFixture fixture)
 
         // The client reads nothing while far more than the hard limit (and the sockets' buffers) is published.
         var texts = Enumerable.Range(0, Tokens).Select(i => $"{i:D5}" + new string((char)('a' + (i % 26)), TokenChars - 5)).ToArray();
-        await bus.Publish(run.Message(run.Started("writer", 1)));
+        await host.Services.PublishRunEventsAsync(run.Message(run.Started("writer", 1)));
         for (var i = 0; i < Tokens; i++)
         {
-            await bus.Publish(run.Message(run.Token("writer", 1, i, texts[i])));
+            await host.Services.PublishRunEventsAsync(run.Message(run.Token("writer", 1, i, texts[i])));
         }
-        await bus.Publish(run.Message(run.Completed("writer", 1, Tokens, string.Concat(texts)), run.RunCompleted()));
+        await host.Services.PublishRunEventsAsync(run.Message(run.Completed("writer", 1, Tokens, string.Concat(texts)), run.RunCompleted()));
         var ended = await socket.ReceiveUntilAsync("end", run.RunId);
         WebSocketTestClient.EventsOf(ended).ForEach(transcript.Apply);
         Assert.Equal("slow_consumer", ended[^1].GetProperty("code").GetString());

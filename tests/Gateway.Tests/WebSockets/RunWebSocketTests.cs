@@ -3,14 +3,11 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using AgentOrchestrator.RunStreaming.Ordering;
 using AgentOrchestrator.TestSupport;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOrchestrator.Gateway.Tests.WebSockets;
 
-/// <summary>The plain WebSocket endpoint /v1/ws through a real gateway on Kestrel: bus messages in, real WebSocket clients out.</summary>
+/// <summary>The plain WebSocket endpoint /v1/ws through a real gateway on Kestrel: run events published as a worker does, real WebSocket clients out.</summary>
 [Collection(GatewayTestGroup.Name)]
 public sealed class RunWebSocketTests(GatewayFixture fixture)
 {
@@ -45,11 +42,13 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
         Assert.Equal(RunEventTypes.RunCompleted, events[^1].Type);
 
-        // The connection stays open for more: a late subscriber of the same connection gets the whole transcript without attempt 1.
+        // The connection stays open for more: a late subscriber of the same connection gets the whole transcript without
+        // attempt 1 (the finished attempt compacted into one token range).
         await socket.SendAsync(new { type = "subscribe", runId = run.RunId });
         var late = WebSocketTestClient.EventsOf(await socket.ReceiveUntilAsync("end", run.RunId));
         Assert.DoesNotContain(late, e => e.Attempt == 1);
-        Assert.Equal(events.Where(e => e.Attempt != 1).Select(e => e.Id), late.Select(e => e.Id));
+        Assert.Equal("writer=Hello world", Render(late));
+        Assert.Equal(RunEventTypes.RunCompleted, late[^1].Type);
     }
 
     [Fact]
@@ -89,7 +88,7 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         var run = await StartRunAsync();
         var events = new[] { run.RunStarted(), run.Started("writer", 1), run.Token("writer", 1, 0, "a"), run.Token("writer", 1, 1, "b") };
         await PublishAsync(run, events);
-        await WaitRetainedAsync(run, events.Length);
+        await WaitHeldAsync(run, events[^1].Id);
         var received = new List<RunEvent>();
         await using (var socket = await ConnectAsync(run.Tenant))
         {
@@ -133,7 +132,7 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         events.AddRange(run.Step("writer", 1, "Hello", " there", ", WebSocket"));
         events.Add(run.RunCompleted("Hello there, WebSocket"));
         await PublishAsync(run, [.. events]);
-        await WaitRetainedAsync(run, events.Count);
+        await WaitHeldAsync(run, events[^1].Id);
         await using var socket = await ConnectAsync(run.Tenant);
 
         await socket.SendAsync(new { type = "subscribe", runId = run.RunId, cursor = events[3].Id });
@@ -141,9 +140,13 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         await socket.SendAsync(new { type = "subscribe", runId = run.RunId, cursor = run.RunId + "/writer/1/token/99" });
         var reset = WebSocketTestClient.EventsOf(await socket.ReceiveUntilAsync("end", run.RunId));
 
-        Assert.Equal(events[4..].Select(e => e.Id), resumed.Select(e => e.Id));
+        // The finished step comes compacted (one token range with offsets): what the client held plus what followed is exact.
+        Assert.Equal("writer=Hello there, WebSocket", Render([.. events[..4], .. resumed]));
+        Assert.DoesNotContain(resumed, e => e.Type == RunEventTypes.StreamReset);
+        Assert.Equal(RunEventTypes.RunCompleted, resumed[^1].Type);
         Assert.Equal(RunEventTypes.StreamReset, reset[0].Type);
-        Assert.Equal(events.Select(e => e.Id), reset[1..].Select(e => e.Id));
+        Assert.Equal("writer=Hello there, WebSocket", Render(reset));
+        Assert.Equal(RunEventTypes.RunCompleted, reset[^1].Type);
     }
 
     [Fact]
@@ -274,14 +277,10 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
     }
 
     private Task PublishAsync(RunScript run, params RunEvent[] events) =>
-        fixture.Host.Services.GetRequiredService<IBus>().Publish(run.Message(events));
+        fixture.Host.Services.PublishRunEventsAsync(run.Message(events));
 
-    private Task WaitRetainedAsync(RunScript run, int count) =>
-        Eventually.TrueAsync(() =>
-        {
-            using var peek = fixture.Host.Services.GetRequiredService<IRunEventFeed>().Subscribe(run.Tenant, run.RunId, null);
-            return peek.Replay.Count >= count;
-        }, because: $"{count} events retained");
+    private Task WaitHeldAsync(RunScript run, string eventId) =>
+        Eventually.TrueAsync(async () => await fixture.Host.Services.HoldsAsync(run.Tenant, run.RunId, eventId), because: $"{eventId} retained");
 
     private static string Render(IEnumerable<RunEvent> events)
     {
