@@ -6,6 +6,7 @@ internal static class BenchCommand
     {
         ["token-latency"] = TokenLatency.RunAsync, // [--runs 1,50,500] [--modes direct,relay,embedded,distributed]
         ["scale-out"] = ScaleOut.RunAsync, // [--runs 20] [--subscribers-per-run 1] [--rates 250,500,...] [--seconds 10] [--warm-up-seconds 5]
+        ["run-log-memory"] = RunLogMemory.RunAsync, // [--runs 40]
         ["fanout"] = Fanout.RunAsync,
         ["slow-subscribers"] = SlowSubscribers.RunAsync,
         ["fair-delivery"] = FairDelivery.RunAsync,

@@ -39,7 +39,7 @@ internal sealed class InMemoryRunEventLog(IOptions<RunEventLogOptions> options, 
                 }
                 var seq = ++log.Head;
                 log.Entries[seq] = message;
-                if (compaction is not null && compaction.Epoch == log.Epoch && CompactedSteps.IsValid(message, compaction))
+                if (compaction is not null && options.Value.CompactFinishedAttempts && compaction.Epoch == log.Epoch && CompactedSteps.IsValid(message, compaction))
                 {
                     foreach (var token in compaction.Tokens)
                     {

@@ -82,7 +82,7 @@ internal sealed class RedisRunEventLog(RunEventLogRedis redis, IOptions<RunEvent
         var payload = JsonSerializer.SerializeToUtf8Bytes(message, RunStreamingJsonContext.Default.RunEventsPublished);
         var ttl = (long)Math.Ceiling(settings.Retention.TotalSeconds);
         RedisValue[] args;
-        if (compaction is not null && CompactedSteps.IsValid(message, compaction))
+        if (compaction is not null && settings.CompactFinishedAttempts && CompactedSteps.IsValid(message, compaction))
         {
             var (first, last) = CompactedSteps.SeqRange(compaction);
             args = new RedisValue[6 + compaction.Tokens.Count];

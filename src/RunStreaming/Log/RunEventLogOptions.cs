@@ -30,6 +30,13 @@ public sealed class RunEventLogOptions
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Whether a finished step attempt's deltas are replaced by one record (its text once) when its step.completed is
+    /// appended. On by default; off keeps every delta's message until the log expires (the memory figures in
+    /// docs/performance.md compare the two).
+    /// </summary>
+    public bool CompactFinishedAttempts { get; set; } = true;
+
     /// <summary>Prefix of the Redis keys (one hash per run plus one for its compacted steps).</summary>
     [Required]
     public string KeyPrefix { get; set; } = "ao:run-log:";

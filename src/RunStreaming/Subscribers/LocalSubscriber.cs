@@ -82,6 +82,19 @@ internal sealed class LocalSubscriber
         {
             _position = _position with { Connected = false, UpdatedAt = _time.GetUtcNow() };
             Dirty = true;
+            // Acks arrive on a connection: the ids kept to turn one into a lag are not needed once it is gone, and the
+            // record itself stays an hour (holding up to RecentCapacity event ids each would outweigh the run's own tail).
+            _ordinals.Clear();
+            _ordinals.TrimExcess();
+            _recent.Clear();
+            _recent.TrimExcess();
+            // The closed queue is kept only for its figures.
+            if (_outbox is not null)
+            {
+                _peakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox.PeakBytes);
+                _coalescedBefore += _outbox.CoalescedCount;
+                _outbox = null;
+            }
         }
     }
 

@@ -48,6 +48,33 @@ public sealed class RedisRunEventLogTests : RunEventLogConformanceTests, IClassF
         Assert.InRange(stepsTtl ?? TimeSpan.Zero, TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
     }
 
+    [Theory]
+    [InlineData(true, 4)]
+    [InlineData(false, 7)]
+    public async Task Compaction_KeepsOnlyTheRecordOfAFinishedAttempt_UnlessTurnedOff(bool compact, int fields)
+    {
+        var options = Options.Create(new RunEventLogOptions { Store = RunEventLogStore.Redis, CompactFinishedAttempts = compact });
+        var log = new RedisRunEventLog(_redis.Connection, options);
+        var run = NewRun();
+        await log.AppendAsync(run.Message(run.Started("w", 1)), null, default);
+        var tokens = new List<CompactedToken>();
+        var epoch = string.Empty;
+        for (var i = 0; i < 3; i++)
+        {
+            var position = await log.AppendAsync(run.Message(run.Token("w", 1, i, "ab", i * 2)), null, default);
+            tokens.Add(new CompactedToken(position.Seq, i, i * 2));
+            epoch = position.Epoch;
+        }
+
+        await log.AppendAsync(run.Message(run.Completed("w", 1, 3, "ababab")), new StepCompaction(epoch, "w", 1, "w", "ababab", tokens, DateTimeOffset.UnixEpoch), default);
+
+        // epoch, head, step.started, step.completed (+ the three deltas when not compacted)
+        var key = (RedisKey)("ao:run-log:{" + Contracts.RunWorkflowIds.For(run.Tenant, run.RunId) + "}");
+        Assert.Equal(fields, await _redis.Connection.Database.HashLengthAsync(key));
+        var slice = await log.ReadAsync(run.Tenant, run.RunId, 1, default);
+        Assert.Equal("ababab", string.Concat(slice.Entries.Select(e => e.Message.Events[0]).Where(e => e.Type == Contracts.RunEventTypes.Token).Select(e => e.Text)));
+    }
+
     [Fact]
     public async Task Read_MoreThanOneBatch_ReturnsEveryEntryInOrder()
     {
