@@ -147,13 +147,11 @@ internal sealed class LocalSubscriber
                     Lag = _deliveredCount - _ackedOrdinal,
                     UpdatedAt = _deliveredAt > _position.UpdatedAt ? _deliveredAt : _position.UpdatedAt,
                 };
-            return _outbox is null
-                ? position
-                : position with
-                {
-                    PeakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox.PeakBytes),
-                    Coalesced = _coalescedBefore + _outbox.CoalescedCount,
-                };
+            return position with
+            {
+                PeakQueuedBytes = Math.Max(_peakQueuedBytes, _outbox?.PeakBytes ?? 0),
+                Coalesced = _coalescedBefore + (_outbox?.CoalescedCount ?? 0),
+            };
         }
     }
 }
