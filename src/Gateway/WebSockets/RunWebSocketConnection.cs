@@ -93,6 +93,42 @@ internal sealed class RunWebSocketConnection
         }
     }
 
+    /// <summary>
+    /// The gateway is stopping: tell the client (close 1001, "going away": it resumes on another gateway with its cursor)
+    /// and end the connection, so the server's shutdown does not wait for idle sockets.
+    /// </summary>
+    public async Task GoAwayAsync()
+    {
+        try
+        {
+            if (_socket is { State: WebSocketState.Open } socket && await _sendGate.WaitAsync(TimeSpan.FromSeconds(1)))
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "gateway shutting down", timeout.Token);
+                }
+                finally
+                {
+                    _sendGate.Release();
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Gone already, or too slow to take the close: aborted below.
+        }
+        // The client answers the close and the receive loop ends the connection; one that does not answer is cut.
+        for (var waited = 0; waited < 100 && _socket is { State: WebSocketState.Open or WebSocketState.CloseSent }; waited++)
+        {
+            await Task.Delay(20);
+        }
+        if (_socket is not { State: WebSocketState.Closed })
+        {
+            _http.Abort();
+        }
+    }
+
     /// <returns>The close status to send (the client closed, or broke the rules too often), or null when the socket is gone.</returns>
     private async Task<WebSocketCloseStatus?> ReceiveLoopAsync(WebSocket socket)
     {

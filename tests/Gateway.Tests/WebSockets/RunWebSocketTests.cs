@@ -259,6 +259,23 @@ public sealed class RunWebSocketTests(GatewayFixture fixture)
         Assert.Equal("invalid_request", (await notUpgraded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task HostStopping_ClosesOpenConnectionsWithGoingAway()
+    {
+        var host = await GatewayTestHost.StartAsync(fixture.DevServer.Target);
+        var tenant = GatewayFixture.NewTenant();
+        await using var socket = await WebSocketTestClient.ConnectAsync(host.Address, await DevTokens.IssueAsync(host.Address, tenant, "tester"));
+        await socket.SendAsync(new { type = "ping", requestId = "before" });
+        Assert.Equal("pong", WebSocketTestClient.TypeOf(await socket.NextAsync()));
+
+        var stopping = host.DisposeAsync().AsTask();
+        var frame = await socket.ReceiveAsync();
+        await stopping;
+
+        Assert.Null(frame); // the close, not a dropped connection (that would throw)
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+    }
+
     private async Task<WebSocketTestClient> ConnectAsync(string tenant) =>
         await WebSocketTestClient.ConnectAsync(fixture.Host.Address, await fixture.DevTokenAsync(tenant));
 
