@@ -31,6 +31,13 @@ public sealed class DevServerOptions
     /// </summary>
     public bool SyncCommitsToDisk { get; set; }
 
+    /// <summary>
+    /// Every worker runs in this server's process (the embedded host): after a restart, workflow and activity tasks
+    /// that were started died with their workers, so they time out at once and are retried instead of waiting out
+    /// their timeouts. Off, a started task keeps its token: a worker that outlived the server may still complete it.
+    /// </summary>
+    public bool WorkersInProcess { get; set; }
+
     /// <summary>How long closed workflow runs are kept before they are dropped.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 

@@ -169,7 +169,8 @@ public static class GatewayServiceCollectionExtensions
         public Task StartAsync(CancellationToken cancellationToken)
         {
             GatewayLog.TemporalTarget(logger, temporal.Value.Target, temporal.Value.Namespace);
-            var keySource = signingKey.Key is null ? "none" : signingKey.IsGenerated ? "generated per process" : "configured";
+            var keySource = signingKey.Key is null ? "none" : signingKey.IsGenerated ? "generated per process"
+                : signingKey.KeyFile is { } file ? $"kept in {file}" : "configured";
             var devTokens = signingKey.DevTokensEnabled ? "enabled" : "disabled";
             var authority = auth.Value.Authority?.ToString() ?? "none";
             GatewayLog.AuthChoice(logger, devTokens, keySource, authority);

@@ -6,10 +6,11 @@ using AgentOrchestrator.ServiceDefaults;
 using AgentOrchestrator.Standalone;
 using AgentOrchestrator.Workers;
 
-// Everything in one process: dotnet run --project src/Standalone [--urls http://127.0.0.1:5000]
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddInMemoryCollection(EmbeddedDefaults.For(builder.Configuration));
-builder.Configuration.AddEnvironmentVariables().AddCommandLine(args); // user settings keep precedence over the defaults
+// Everything in one process: dotnet run --project src/Standalone [--urls http://127.0.0.1:5000] [--data-dir DIR | --ephemeral]
+var (dataDirectory, arguments) = EmbeddedDataDirectory.FromArguments(args);
+var builder = WebApplication.CreateBuilder(arguments);
+builder.Configuration.AddInMemoryCollection(EmbeddedDefaults.For(builder.Configuration, dataDirectory));
+builder.Configuration.AddEnvironmentVariables().AddCommandLine(arguments); // user settings keep precedence over the defaults
 builder.AddServiceDefaults();
 builder.Services.AddTemporalDevServer();
 builder.Services.AddModelSimulator();
@@ -22,4 +23,5 @@ app.MapModelSimulator();
 app.MapRunGateway();
 app.MapDefaultEndpoints();
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"AgentOrchestrator (embedded) is ready: open {app.Urls.First()}"));
+dataDirectory.LogChoice(app.Logger);
 app.Run();

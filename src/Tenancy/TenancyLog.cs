@@ -13,9 +13,9 @@ internal static partial class TenancyLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Tenant policy: runtime overrides in the {Store} store")]
     public static partial void StoreChoice(ILogger logger, TenancyStore store);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant policy: Tenancy:Store is InMemory in a process that is not the embedded host: " +
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant policy: Tenancy:Store is {Store} in a process that is not the embedded host: " +
         "policy changes made through the admin API reach this process only. Use Tenancy:Store=Redis when several processes serve tenants.")]
-    public static partial void InMemoryOutsideEmbeddedHost(ILogger logger);
+    public static partial void LocalStoreOutsideEmbeddedHost(ILogger logger, TenancyStore store);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant policy store unreachable: keeping the {OverrideCount} runtime overrides last read until it is back")]
     public static partial void StoreUnreachable(ILogger logger, int overrideCount, Exception exception);

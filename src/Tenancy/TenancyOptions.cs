@@ -8,6 +8,12 @@ public enum TenancyStore
 
     /// <summary>Redis, shared by every gateway and worker process ("Tenancy:Redis").</summary>
     Redis,
+
+    /// <summary>
+    /// A JSON file of this process ("Tenancy:FilePath"): overrides survive a restart (the embedded host's data directory);
+    /// budgets stay in process.
+    /// </summary>
+    File,
 }
 
 /// <summary>
@@ -27,11 +33,14 @@ public sealed class TenancyOptions
     /// <summary>Per-tenant configuration ("Tenancy:Tenants:acme:Plan", "Tenancy:Tenants:acme:MaxConnections").</summary>
     public Dictionary<string, TenantPolicy> Tenants { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>InMemory (default) or Redis. Logged at start-up.</summary>
+    /// <summary>InMemory (default), Redis or File. Logged at start-up.</summary>
     public TenancyStore Store { get; set; } = TenancyStore.InMemory;
 
     /// <summary>StackExchange.Redis configuration string, e.g. "127.0.0.1:6379". Required when Store is Redis.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>The overrides file. Required when Store is File.</summary>
+    public string? FilePath { get; set; }
 
     /// <summary>How often a process re-reads runtime overrides from the store, as a backstop to change notifications.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);

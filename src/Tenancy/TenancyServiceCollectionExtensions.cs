@@ -36,9 +36,15 @@ public static class TenancyServiceCollectionExtensions
         services.TryAddSingleton<TenancyRedis>();
         services.TryAddSingleton<RedisTenantPolicyStore>();
         services.TryAddSingleton<ITenantPolicyStore>(provider =>
-            provider.GetRequiredService<IOptions<TenancyOptions>>().Value.Store == TenancyStore.Redis
-                ? provider.GetRequiredService<RedisTenantPolicyStore>()
-                : new InMemoryTenantPolicyStore());
+        {
+            var options = provider.GetRequiredService<IOptions<TenancyOptions>>().Value;
+            return options.Store switch
+            {
+                TenancyStore.Redis => provider.GetRequiredService<RedisTenantPolicyStore>(),
+                TenancyStore.File => new FileTenantPolicyStore(options.FilePath!),
+                _ => new InMemoryTenantPolicyStore(),
+            };
+        });
         services.TryAddSingleton<TenantPolicyProvider>();
         services.TryAddSingleton<ITenantPolicyProvider>(provider => provider.GetRequiredService<TenantPolicyProvider>());
         services.AddHostedService<TenantPolicyRefresher>();
@@ -69,9 +75,9 @@ internal sealed class TenantPolicyRefresher(TenantPolicyProvider provider, ITena
     {
         var configured = provider.Configuration; // validates the configuration while the host starts
         TenancyLog.StoreChoice(logger, configured.Store);
-        if (configured.Store == TenancyStore.InMemory && !mode.SingleProcess)
+        if (configured.Store is TenancyStore.InMemory or TenancyStore.File && !mode.SingleProcess)
         {
-            TenancyLog.InMemoryOutsideEmbeddedHost(logger);
+            TenancyLog.LocalStoreOutsideEmbeddedHost(logger, configured.Store);
         }
         await TrySubscribeAsync(cancellationToken).ConfigureAwait(false);
         await TryRefreshAsync(cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,10 @@ public static partial class TenantPolicyValidation
             }
             Layer($"{TenancyOptions.SectionName}:Tenants:{tenant}", policy, isPlan: false);
         }
+        if (options.Store == TenancyStore.File && string.IsNullOrWhiteSpace(options.FilePath))
+        {
+            failures.Add($"{TenancyOptions.SectionName}:FilePath is required when {TenancyOptions.SectionName}:Store is File.");
+        }
         if (options.Store == TenancyStore.Redis && string.IsNullOrWhiteSpace(options.Redis))
         {
             failures.Add($"{TenancyOptions.SectionName}:Redis is required when {TenancyOptions.SectionName}:Store is Redis.");

@@ -10,12 +10,14 @@ namespace AgentOrchestrator.DevServer.Tests;
 internal sealed class PersistentServer : IAsyncDisposable
 {
     private readonly TimeProvider? _time;
+    private readonly Action<DevServerOptions>? _configure;
     private readonly int _port = ServiceProcess.FreePort();
     private DevServerHost? _host;
 
-    public PersistentServer(TimeProvider? time = null, TimeSpan? retention = null)
+    public PersistentServer(TimeProvider? time = null, TimeSpan? retention = null, Action<DevServerOptions>? configure = null)
     {
         _time = time;
+        _configure = configure;
         Retention = retention ?? TimeSpan.FromHours(24);
         Directory.CreateDirectory(DataDirectory);
     }
@@ -30,7 +32,12 @@ internal sealed class PersistentServer : IAsyncDisposable
 
     public DevServerHost Host => _host ?? throw new InvalidOperationException("not started");
 
-    public DevServerOptions Options() => new() { Port = _port, DatabasePath = DatabasePath, Retention = Retention };
+    public DevServerOptions Options()
+    {
+        var options = new DevServerOptions { Port = _port, DatabasePath = DatabasePath, Retention = Retention };
+        _configure?.Invoke(options);
+        return options;
+    }
 
     public async Task<PersistentServer> StartAsync()
     {

@@ -33,15 +33,21 @@ public sealed class EmbeddedDeployment : IRunningDeployment
     /// <summary>The one process (gateway, worker, dev server, simulator), for benchmarks that measure it.</summary>
     public int ProcessId => _standalone.ProcessId;
 
-    public static async Task<EmbeddedDeployment> StartAsync(IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the embedded host; with <paramref name="dataDirectory"/> it keeps its state there (--data-dir), else in
+    /// memory (--ephemeral), so tests never share state through the default ./.agent-orchestrator directory.
+    /// </summary>
+    public static async Task<EmbeddedDeployment> StartAsync(IDictionary<string, string>? environment = null, string? dataDirectory = null,
+        Uri? gateway = null, int? temporalPort = null)
     {
-        var gateway = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
-        var temporalPort = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+        gateway ??= new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var temporal = (temporalPort ?? ServiceProcess.FreePort()).ToString(CultureInfo.InvariantCulture);
+        string[] storage = dataDirectory is null ? ["--ephemeral"] : ["--data-dir", dataDirectory];
         var standalone = ServiceProcess.Start("Standalone",
-            ["--urls", gateway.ToString().TrimEnd('/'), "--DevServer:Port", temporalPort],
+            ["--urls", gateway.ToString().TrimEnd('/'), "--DevServer:Port", temporal, .. storage],
             environment ?? new Dictionary<string, string>(), readyMarker: "is ready");
         await standalone.WaitReadyAsync();
-        return new EmbeddedDeployment(standalone, gateway, $"127.0.0.1:{temporalPort}");
+        return new EmbeddedDeployment(standalone, gateway, $"127.0.0.1:{temporal}");
     }
 
     public ValueTask DisposeAsync() => _standalone.DisposeAsync();

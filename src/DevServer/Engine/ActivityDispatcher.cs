@@ -125,6 +125,13 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
                 ArmQueued(run, activity);
                 Enqueue(run, activity);
                 break;
+            case ActivityPhase.Started when context.Options.WorkersInProcess:
+                // Its worker died with the server: the attempt is over, as a missed heartbeat (or start-to-close) would say.
+                var timeoutType = activity.Attributes.HeartbeatTimeout?.ToTimeSpan() > TimeSpan.Zero ? TimeoutType.Heartbeat : TimeoutType.StartToClose;
+                var attempt = activity.Attempt;
+                activity.AttemptTimers.Add(context.StartTimer(TimeSpan.Zero,
+                    () => registry.WithLockedRun(run, r => TimeOut(r, activity.ScheduledEventId, attempt, timeoutType, anyPhase: false))));
+                break;
             case ActivityPhase.Started:
                 ArmStarted(run, activity);
                 break;

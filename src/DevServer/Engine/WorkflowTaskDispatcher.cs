@@ -136,7 +136,8 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
 
     /// <summary>
     /// Re-arms a run loaded from storage: no sticky worker survives a restart, so a scheduled task goes to the normal
-    /// queue (full history); a started one keeps its token and times out counted from when it started.
+    /// queue (full history); a started one keeps its token and times out counted from when it started (at once when
+    /// the workers ran in this process).
     /// </summary>
     public void Resume(WorkflowRun run)
     {
@@ -151,6 +152,11 @@ internal sealed class WorkflowTaskDispatcher(EngineContext context, ExecutionReg
         }
         else if (run.Wft == WorkflowTaskState.Started)
         {
+            if (context.Options.WorkersInProcess)
+            {
+                // Its worker died with the server: time the task out now rather than after its timeout.
+                run.WftStartedTime = context.Now.UtcDateTime - run.WorkflowTaskTimeout;
+            }
             ArmTimeout(run);
         }
     }

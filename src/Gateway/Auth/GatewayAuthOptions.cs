@@ -18,6 +18,13 @@ public sealed class GatewayAuthOptions
     /// </summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// With dev tokens and no <see cref="SigningKey"/>: keep the generated key in this file (made on first start,
+    /// readable by the owner only) so issued tokens stay valid across restarts. The embedded host puts it in its data
+    /// directory.
+    /// </summary>
+    public string? SigningKeyFile { get; set; }
+
     public string Issuer { get; set; } = "agent-orchestrator";
 
     public string Audience { get; set; } = "agent-orchestrator";

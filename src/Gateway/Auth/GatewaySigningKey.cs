@@ -8,8 +8,9 @@ namespace AgentOrchestrator.Gateway.Auth;
 
 /// <summary>
 /// The symmetric key tokens are signed and validated with: the configured one, or (dev tokens enabled, nothing
-/// configured) a random key made once per process. A generated key means tokens from one gateway process are not
-/// accepted by another, which is fine for the embedded host and wrong for anything else.
+/// configured) a random key, kept in <see cref="GatewayAuthOptions.SigningKeyFile"/> when set (the embedded host: a
+/// browser's token survives a restart) or else made once per process. A generated key means tokens from one gateway
+/// process are not accepted by another, which is fine for the embedded host and wrong for anything else.
 /// </summary>
 public sealed class GatewaySigningKey
 {
@@ -21,10 +22,65 @@ public sealed class GatewaySigningKey
         {
             Key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(auth.SigningKey));
         }
+        else if (auth.Authority is null && DevTokensEnabled && !string.IsNullOrEmpty(auth.SigningKeyFile))
+        {
+            KeyFile = Path.GetFullPath(auth.SigningKeyFile);
+            Key = new SymmetricSecurityKey(LoadOrCreate(KeyFile));
+        }
         else if (auth.Authority is null && DevTokensEnabled)
         {
             Key = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
             IsGenerated = true;
+        }
+    }
+
+    /// <summary>The file the generated key is kept in (null when it is configured or made per process).</summary>
+    public string? KeyFile { get; }
+
+    private static byte[] LoadOrCreate(string path)
+    {
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var key = RandomNumberGenerator.GetBytes(32);
+            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using (var writer = new StreamWriter(temporary, Encoding.ASCII, create))
+            {
+                writer.WriteLine(Convert.ToBase64String(key));
+            }
+            // Two starts racing: the first rename wins and both read the file it left.
+            if (!TryMove(temporary, path))
+            {
+                File.Delete(temporary);
+            }
+        }
+        try
+        {
+            var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            return key.Length >= 32 ? key : throw new FormatException($"{key.Length} bytes, at least 32 needed");
+        }
+        catch (FormatException error)
+        {
+            throw new InvalidOperationException(
+                $"The dev-token signing key file {path} is unreadable ({error.Message}). Delete it to make a new key (tokens issued before then stop working).", error);
+        }
+    }
+
+    private static bool TryMove(string source, string destination)
+    {
+        try
+        {
+            File.Move(source, destination, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(destination))
+        {
+            return false;
         }
     }
 

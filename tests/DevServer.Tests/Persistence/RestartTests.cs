@@ -198,6 +198,56 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task StartedActivity_WorkersRunInTheServersProcess_IsRetriedAtOnceAfterARestart()
+    {
+        // Real time with a five-minute heartbeat timeout: within the test only the restart can end the first attempt.
+        await using var server = await new PersistentServer(configure: o => o.WorkersInProcess = true).StartAsync();
+        var client = await server.ConnectAsync();
+        var taskQueue = $"tq-{Guid.NewGuid()}";
+        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<InProcessActivityWorkflow>().AddActivity(HangingOnce.RunAsync));
+        var handle = await client.StartWorkflowAsync((InProcessActivityWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await HangingOnce.FirstAttemptStarted.Task.WaitAsync(Wait);
+        await Eventually.TrueAsync(async () => (await PendingActivitiesAsync(client, handle.Id)) is [{ State: PendingActivityState.Started }], Wait,
+            "the server has recorded the first attempt as started");
+
+        await server.RestartAsync();
+
+        Assert.Equal("attempt-2", await handle.GetResultAsync());
+        var started = Assert.Single((await handle.FetchHistoryAsync()).Events, e => e.EventType == EventType.ActivityTaskStarted);
+        Assert.Equal(2, started.ActivityTaskStartedEventAttributes.Attempt);
+        Assert.Equal(TimeoutType.Heartbeat, started.ActivityTaskStartedEventAttributes.LastFailure.TimeoutFailureInfo.TimeoutType);
+    }
+
+    [Workflow]
+    public sealed class InProcessActivityWorkflow
+    {
+        [WorkflowRun]
+        public Task<string> RunAsync() => Workflow.ExecuteActivityAsync(() => HangingOnce.RunAsync(), new ActivityOptions
+        {
+            StartToCloseTimeout = TimeSpan.FromMinutes(10),
+            HeartbeatTimeout = TimeSpan.FromMinutes(5),
+            RetryPolicy = new RetryPolicy { InitialInterval = TimeSpan.FromMilliseconds(1), MaximumAttempts = 3 },
+        });
+    }
+
+    public static class HangingOnce
+    {
+        public static TaskCompletionSource FirstAttemptStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        [Activity]
+        public static async Task<string> RunAsync()
+        {
+            var info = ActivityExecutionContext.Current.Info;
+            if (info.Attempt == 1)
+            {
+                FirstAttemptStarted.TrySetResult();
+                await Task.Delay(Timeout.Infinite, ActivityExecutionContext.Current.CancellationToken);
+            }
+            return $"attempt-{info.Attempt}";
+        }
+    }
+
+    [Fact]
     public async Task RequestIds_RepeatedAfterARestart_StartAndSignalOnlyOnce()
     {
         await using var server = await new PersistentServer().StartAsync();
