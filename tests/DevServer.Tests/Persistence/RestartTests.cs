@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AgentOrchestrator.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 using Temporalio.Activities;
@@ -146,17 +147,24 @@ public sealed class RestartTests
     [Workflow]
     public sealed class SlowActivityWorkflow
     {
+        /// <summary>Without a heartbeat timeout only start-to-close (1 min) ends a hung attempt; with one, it is 5 min.</summary>
         [WorkflowRun]
-        public Task<string> RunAsync() => Workflow.ExecuteActivityAsync(() => HangingActivity.RunAsync(), new ActivityOptions
+        public Task<string> RunAsync(bool heartbeats) => Workflow.ExecuteActivityAsync(() => HangingActivity.RunAsync(), new ActivityOptions
         {
-            StartToCloseTimeout = TimeSpan.FromMinutes(1),
-            RetryPolicy = new RetryPolicy { InitialInterval = TimeSpan.FromSeconds(1), MaximumAttempts = 3 },
+            StartToCloseTimeout = heartbeats ? TimeSpan.FromMinutes(10) : TimeSpan.FromMinutes(1),
+            HeartbeatTimeout = heartbeats ? TimeSpan.FromMinutes(5) : null,
+            RetryPolicy = new RetryPolicy { InitialInterval = heartbeats ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromSeconds(1), MaximumAttempts = 3 },
         });
     }
 
     public static class HangingActivity
     {
-        public static TaskCompletionSource FirstAttemptStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private static readonly ConcurrentDictionary<string, TaskCompletionSource> s_firstAttempts = new();
+
+        public static Task FirstAttemptStarted(string workflowId) => FirstAttempt(workflowId).Task;
+
+        private static TaskCompletionSource FirstAttempt(string workflowId) =>
+            s_firstAttempts.GetOrAdd(workflowId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
         [Activity]
         public static async Task<string> RunAsync()
@@ -164,8 +172,8 @@ public sealed class RestartTests
             var info = ActivityExecutionContext.Current.Info;
             if (info.Attempt == 1)
             {
-                FirstAttemptStarted.TrySetResult();
-                // Never finishes on its own: the server's start-to-close timeout ends it.
+                FirstAttempt(info.WorkflowId ?? throw new InvalidOperationException("a workflow activity has a workflow id")).TrySetResult();
+                // Never finishes on its own: a timeout (or the restart) ends it.
                 await Task.Delay(Timeout.Infinite, ActivityExecutionContext.Current.CancellationToken);
             }
             return $"attempt-{info.Attempt}";
@@ -180,8 +188,8 @@ public sealed class RestartTests
         var client = await server.ConnectAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SlowActivityWorkflow>().AddActivity(HangingActivity.RunAsync));
-        var handle = await client.StartWorkflowAsync((SlowActivityWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await HangingActivity.FirstAttemptStarted.Task.WaitAsync(Wait);
+        var handle = await client.StartWorkflowAsync((SlowActivityWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await HangingActivity.FirstAttemptStarted(handle.Id).WaitAsync(Wait);
         await Eventually.TrueAsync(async () => (await PendingActivitiesAsync(client, handle.Id)) is [{ State: PendingActivityState.Started }], Wait,
             "the server has recorded the first attempt as started");
 
@@ -204,9 +212,9 @@ public sealed class RestartTests
         await using var server = await new PersistentServer(configure: o => o.WorkersInProcess = true).StartAsync();
         var client = await server.ConnectAsync();
         var taskQueue = $"tq-{Guid.NewGuid()}";
-        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<InProcessActivityWorkflow>().AddActivity(HangingOnce.RunAsync));
-        var handle = await client.StartWorkflowAsync((InProcessActivityWorkflow wf) => wf.RunAsync(), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await HangingOnce.FirstAttemptStarted.Task.WaitAsync(Wait);
+        await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SlowActivityWorkflow>().AddActivity(HangingActivity.RunAsync));
+        var handle = await client.StartWorkflowAsync((SlowActivityWorkflow wf) => wf.RunAsync(true), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        await HangingActivity.FirstAttemptStarted(handle.Id).WaitAsync(Wait);
         await Eventually.TrueAsync(async () => (await PendingActivitiesAsync(client, handle.Id)) is [{ State: PendingActivityState.Started }], Wait,
             "the server has recorded the first attempt as started");
 
@@ -216,35 +224,6 @@ public sealed class RestartTests
         var started = Assert.Single((await handle.FetchHistoryAsync()).Events, e => e.EventType == EventType.ActivityTaskStarted);
         Assert.Equal(2, started.ActivityTaskStartedEventAttributes.Attempt);
         Assert.Equal(TimeoutType.Heartbeat, started.ActivityTaskStartedEventAttributes.LastFailure.TimeoutFailureInfo.TimeoutType);
-    }
-
-    [Workflow]
-    public sealed class InProcessActivityWorkflow
-    {
-        [WorkflowRun]
-        public Task<string> RunAsync() => Workflow.ExecuteActivityAsync(() => HangingOnce.RunAsync(), new ActivityOptions
-        {
-            StartToCloseTimeout = TimeSpan.FromMinutes(10),
-            HeartbeatTimeout = TimeSpan.FromMinutes(5),
-            RetryPolicy = new RetryPolicy { InitialInterval = TimeSpan.FromMilliseconds(1), MaximumAttempts = 3 },
-        });
-    }
-
-    public static class HangingOnce
-    {
-        public static TaskCompletionSource FirstAttemptStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        [Activity]
-        public static async Task<string> RunAsync()
-        {
-            var info = ActivityExecutionContext.Current.Info;
-            if (info.Attempt == 1)
-            {
-                FirstAttemptStarted.TrySetResult();
-                await Task.Delay(Timeout.Infinite, ActivityExecutionContext.Current.CancellationToken);
-            }
-            return $"attempt-{info.Attempt}";
-        }
     }
 
     [Fact]
