@@ -135,6 +135,8 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
             case ActivityPhase.Started:
                 ArmStarted(run, activity);
                 break;
+            case ActivityPhase.BackingOff when activity.Paused:
+                break; // held until UnpauseActivity
             case ActivityPhase.BackingOff:
                 ArmBackoff(run, activity);
                 break;
@@ -381,9 +383,12 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
         ForActivities(request.Namespace, request.Execution, request.Id, request.Type, (run, activity) =>
         {
             activity.Paused = true;
-            if (activity.Phase == ActivityPhase.BackingOff)
+            if (activity.Phase is ActivityPhase.BackingOff or ActivityPhase.Queued)
             {
-                activity.CancelAttemptTimers(); // the retry timer would only find it paused
+                // Held until UnpauseActivity queues it again: the retry timer would only find it paused, and a queued
+                // attempt leaves its queue (its dispatch finds it no longer queued) so that Unpause can queue it afresh.
+                activity.CancelAttemptTimers();
+                activity.Phase = ActivityPhase.BackingOff;
             }
         });
         return new PauseActivityResponse();
@@ -494,6 +499,13 @@ internal sealed class ActivityDispatcher(EngineContext context, ExecutionRegistr
         var failure = TimeoutFailure(timeoutType, activity);
         if (timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat)
         {
+            if (activity.Paused || activity.ResetRequested)
+            {
+                // An attempt told to stop that ends by timing out (its worker died with the server, say) is interrupted
+                // as if it had reported the cancellation: not counted, and a requested reset is not lost.
+                Interrupted(run, activity, failure);
+                return;
+            }
             var (retry, delay, retryState) = DecideActivityRetry(activity, failure, context.Now.UtcDateTime);
             if (retry)
             {

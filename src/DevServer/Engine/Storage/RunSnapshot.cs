@@ -91,6 +91,11 @@ internal sealed class RunSnapshot
 
         public bool CancelRequested { get; set; }
 
+        /// <summary>Added after the first schema: absent in an older database's JSON, so false (nothing was paused then).</summary>
+        public bool Paused { get; set; }
+
+        public bool ResetRequested { get; set; }
+
         public long CancelRequestedEventId { get; set; }
 
         public DateTime? Expiration { get; set; }
@@ -188,6 +193,8 @@ internal sealed class RunSnapshot
                 HeartbeatDetails = activity.HeartbeatDetails?.ToByteArray(),
                 LastFailure = activity.LastFailure?.ToByteArray(),
                 CancelRequested = activity.CancelRequested,
+                Paused = activity.Paused,
+                ResetRequested = activity.ResetRequested,
                 CancelRequestedEventId = activity.CancelRequestedEventId,
                 Expiration = activity.Expiration,
             });
@@ -286,6 +293,8 @@ internal sealed class RunSnapshot
                 HeartbeatDetails = record.HeartbeatDetails is { } details ? Payloads.Parser.ParseFrom(details) : null,
                 LastFailure = record.LastFailure is { } failure ? Failure.Parser.ParseFrom(failure) : null,
                 CancelRequested = record.CancelRequested,
+                Paused = record.Paused,
+                ResetRequested = record.ResetRequested,
                 CancelRequestedEventId = record.CancelRequestedEventId,
                 Expiration = record.Expiration,
             };
