@@ -38,6 +38,9 @@ public static class AgentWorkerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<AgentWorkerOptions>().BindConfiguration(AgentWorkerOptions.SectionName)
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Worker:HeartbeatInterval must be positive.")
+            // A step whose heartbeats come seldom relative to its timeout is taken for dead while it streams.
+            .Validate(o => o.HeartbeatInterval <= AgentActivityOptions.HeartbeatTimeout / 4,
+                $"Worker:HeartbeatInterval must be at most a quarter of the steps' heartbeat timeout ({AgentActivityOptions.HeartbeatTimeout.TotalSeconds} s, AgentActivityOptions.HeartbeatTimeout).")
             .ValidateOnStart();
         services.AddOptions<TemporalOptions>().BindConfiguration(TemporalOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Target), "Temporal:Target is required.")

@@ -69,6 +69,8 @@ public sealed class DistributedDeployment : IRunningDeployment
     private readonly DistributedDeploymentOptions _options;
 
     private RedisServer? _redis;
+    private ServiceProcess? _devServer;
+    private string? _devServerDirectory;
 
     private DistributedDeployment(List<ServiceProcess> processes, Dictionary<string, string> shared, Uri rabbitMq,
         DistributedDeploymentOptions options, Uri simulator)
@@ -100,6 +102,9 @@ public sealed class DistributedDeployment : IRunningDeployment
     /// <summary>This deployment's live run-event exchange (RunEvents:Live:Exchange): routing key = a run's workflow id.</summary>
     public string LiveExchange => _shared["RunEvents__Live__Exchange"];
 
+    /// <summary>host:port of the deployment's dev server (Temporal:Target), for tests that describe a run's workflow.</summary>
+    public string TemporalTarget => _shared["Temporal__Target"];
+
     /// <summary>This deployment's run-event log (a redis-server of its own; RunEvents:Log:Redis).</summary>
     public RedisServer Redis => _redis ?? throw new InvalidOperationException("The deployment has not started.");
 
@@ -115,7 +120,7 @@ public sealed class DistributedDeployment : IRunningDeployment
     public static async Task<DistributedDeployment> StartAsync(Uri rabbitMq, DistributedDeploymentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Gateways, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Gateways);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
         var processes = new List<ServiceProcess>();
         var temporalPort = ServiceProcess.FreePort();
@@ -138,9 +143,13 @@ public sealed class DistributedDeployment : IRunningDeployment
         var deployment = new DistributedDeployment(processes, shared, rabbitMq, options, new Uri(simulatorUrl));
         try
         {
-            deployment._redis = await RedisServer.StartAsync();
+            deployment._redis = await RedisServer.StartAsync(options.DurableRedis);
             shared["RunEvents__Log__Redis"] = deployment._redis.Configuration;
-            var devServer = deployment.Start("DevServer", ["--port", temporalPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), "listening on");
+            if (options.DurableDevServer)
+            {
+                deployment._devServerDirectory = Directory.CreateTempSubdirectory("ao-devserver-").FullName;
+            }
+            var devServer = deployment.StartDevServer();
             var simulator = deployment.Start("ModelSimulator", ["--urls", simulatorUrl], options.SimulatorEnvironment, "Now listening on");
             await Task.WhenAll(devServer.WaitReadyAsync(), simulator.WaitReadyAsync());
             var starting = Enumerable.Range(0, options.Workers).Select(_ => deployment.StartWorkerAsync())
@@ -174,14 +183,37 @@ public sealed class DistributedDeployment : IRunningDeployment
         return url;
     }
 
+    /// <summary>kill -9 of the dev server (durable or not: a durable one keeps its SQLite file for <see cref="RestartDevServerAsync"/>).</summary>
+    public async Task KillDevServerAsync() => await (_devServer ?? throw new InvalidOperationException("The deployment has not started.")).DisposeAsync();
+
+    /// <summary>Starts the dev server again on its port (and, when durable, its file) and waits until it listens.</summary>
+    public async Task RestartDevServerAsync()
+    {
+        await KillDevServerAsync();
+        await StartDevServer().WaitReadyAsync();
+    }
+
+    private ServiceProcess StartDevServer()
+    {
+        var port = TemporalTarget[(TemporalTarget.LastIndexOf(':') + 1)..];
+        string[] arguments = _devServerDirectory is null
+            ? ["--port", port]
+            : ["--port", port, "--db-filename", Path.Combine(_devServerDirectory, "dev.db")];
+        _devServer = Start("DevServer", arguments, new Dictionary<string, string>(), "listening on");
+        return _devServer;
+    }
+
     /// <summary>kill -9 of one worker process.</summary>
     public async Task KillWorkerAsync(Uri worker) => await _workers.Single(w => w.Url == worker).Process.DisposeAsync();
 
-    /// <summary>Starts one more gateway and waits until /readyz says it is ready (its live routing and log are connected).</summary>
-    public async Task<Uri> StartGatewayAsync()
+    /// <summary>
+    /// Starts one more gateway and waits until /readyz says it is ready (its live routing and log are connected).
+    /// <paramref name="environment"/> is set on this gateway only, over everything else (e.g. its own Bus__RabbitMqUri).
+    /// </summary>
+    public async Task<Uri> StartGatewayAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         var url = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
-        var environment = new Dictionary<string, string>(_shared)
+        var gatewayEnvironment = new Dictionary<string, string>(_shared)
         {
             ["Auth__DevTokens"] = "true",
             // Dev tokens are refused outside Development (DOTNET_ENVIRONMENT wins over ASPNETCORE_ENVIRONMENT).
@@ -189,11 +221,11 @@ public sealed class DistributedDeployment : IRunningDeployment
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Auth__SigningKey"] = SharedSigningKey,
         };
-        foreach (var (key, value) in _options.GatewayEnvironment)
+        foreach (var (key, value) in _options.GatewayEnvironment.Concat(environment ?? new Dictionary<string, string>()))
         {
-            environment[key] = value;
+            gatewayEnvironment[key] = value;
         }
-        var process = Start("Gateway", ["--urls", url.ToString().TrimEnd('/')], environment, "Application started");
+        var process = Start("Gateway", ["--urls", url.ToString().TrimEnd('/')], gatewayEnvironment, "Application started");
         lock (_gateways)
         {
             _gateways.Add((url, process));
@@ -208,8 +240,8 @@ public sealed class DistributedDeployment : IRunningDeployment
         return url;
     }
 
-    /// <summary>The operating-system process id of a gateway (benchmarks read its CPU time).</summary>
-    public int ProcessIdOf(Uri gateway) => _gateways.Single(g => g.Url == gateway).Process.ProcessId;
+    /// <summary>The operating-system process id of a gateway or worker (benchmarks read its CPU time; Temporal names a worker by it).</summary>
+    public int ProcessIdOf(Uri service) => _gateways.Concat(_workers).Single(g => g.Url == service).Process.ProcessId;
 
     /// <summary>kill -9 of one gateway process.</summary>
     public async Task KillGatewayAsync(Uri gateway) => await _gateways.Single(g => g.Url == gateway).Process.DisposeAsync();
@@ -237,12 +269,17 @@ public sealed class DistributedDeployment : IRunningDeployment
         {
             await _redis.DisposeAsync();
         }
+        if (_devServerDirectory is not null)
+        {
+            Directory.Delete(_devServerDirectory, recursive: true);
+        }
     }
 }
 
 /// <summary>Shape of a <see cref="DistributedDeployment"/>; environment values use .NET's "Section__Key" form.</summary>
 public sealed record DistributedDeploymentOptions
 {
+    /// <summary>Gateways started with the deployment (0: the test starts its own with <see cref="DistributedDeployment.StartGatewayAsync"/>).</summary>
     public int Gateways { get; init; } = 1;
 
     public int Workers { get; init; } = 1;
@@ -255,4 +292,10 @@ public sealed record DistributedDeploymentOptions
     public IReadOnlyDictionary<string, string> WorkerEnvironment { get; init; } = new Dictionary<string, string>();
 
     public IDictionary<string, string> SimulatorEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The dev server keeps its state in a SQLite file (--db-filename), so it survives a kill -9 and restart.</summary>
+    public bool DurableDevServer { get; init; }
+
+    /// <summary>The run-event log's Redis writes an append-only file, so it survives a kill -9 and restart.</summary>
+    public bool DurableRedis { get; init; }
 }

@@ -7,28 +7,37 @@ namespace AgentOrchestrator.TestSupport;
 
 /// <summary>
 /// A Redis server of a test's own: Debian's redis-server (scripts/ensure-redis.sh installs it) on a free loopback port,
-/// no persistence, stopped on dispose. <see cref="StopAsync"/> and <see cref="RestartAsync"/> let a test take Redis away
+/// no persistence unless asked (then an append-only file in a directory of its own), stopped on dispose. <see cref="StopAsync"/> and <see cref="RestartAsync"/> let a test take Redis away
 /// and bring it back on the same port to check degraded behaviour.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private const string Executable = "/usr/bin/redis-server";
+    private readonly string? _directory;
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private RedisServer(int port, string? directory)
+    {
+        Port = port;
+        _directory = directory;
+    }
 
     public int Port { get; }
 
     /// <summary>StackExchange.Redis configuration string (the value of Tenancy:Redis).</summary>
     public string Configuration => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="appendOnly">
+    /// Keep every write in an append-only file (what a production run-event log needs): a write Redis answered is in the
+    /// file (the operating system's cache at least), so a kill -9 and <see cref="RestartAsync"/> lose nothing.
+    /// </param>
+    public static async Task<RedisServer> StartAsync(bool appendOnly = false)
     {
         if (!File.Exists(Executable))
         {
             throw new InvalidOperationException($"{Executable} is not installed: run ./scripts/ensure-redis.sh (scripts/test.sh does).");
         }
-        var server = new RedisServer(ServiceProcess.FreePort());
+        var server = new RedisServer(ServiceProcess.FreePort(), appendOnly ? Directory.CreateTempSubdirectory("ao-redis-").FullName : null);
         await server.RestartAsync();
         return server;
     }
@@ -46,7 +55,10 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" })
+        string[] persistence = _directory is null
+            ? ["--appendonly", "no"]
+            : ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", _directory];
+        foreach (var argument in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no" }.Concat(persistence))
         {
             start.ArgumentList.Add(argument);
         }
@@ -89,5 +101,9 @@ public sealed class RedisServer : IAsyncDisposable
     {
         await StopAsync();
         _process?.Dispose();
+        if (_directory is not null)
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 }

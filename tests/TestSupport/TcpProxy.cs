@@ -12,7 +12,7 @@ namespace AgentOrchestrator.TestSupport;
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly IPEndPoint _target;
+    private volatile IPEndPoint _target;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<long, Link> _links = new();
     private readonly Task _acceptLoop;
@@ -54,6 +54,19 @@ public sealed class TcpProxy : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(target);
         return new TcpProxy(new IPEndPoint(IPAddress.Parse(target.Host), target.Port));
+    }
+
+    /// <summary>The server new connections are forwarded to.</summary>
+    public Uri Target => new($"http://{_target}/");
+
+    /// <summary>
+    /// Sends new connections to <paramref name="target"/> (a loopback address) from now on; open ones stay where they
+    /// are. A load balancer taking a dead server out of its pool, or adding a new one, does this.
+    /// </summary>
+    public void Retarget(Uri target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
     }
 
     /// <summary>Resets every open connection; returns how many there were.</summary>

@@ -37,6 +37,23 @@ public sealed class ToolCallActivities(
         using IDisposable run = LogContext.PushProperty("RunId", input.RunId);
         using IDisposable step = LogContext.PushProperty("StepId", input.Step);
 
+        // Heartbeats from the first moment to the last: Temporal takes an attempt that stops heartbeating for a dead
+        // worker's, and cancellation reaches an activity only through a heartbeat's answer (a tool would run on).
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
+        try
+        {
+            return await CallAsync(context, input, call, cancellationToken);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeats;
+        }
+    }
+
+    private async Task<ToolCallResult> CallAsync(ActivityExecutionContext context, ToolCallInput input, AgentToolCall call, CancellationToken cancellationToken)
+    {
         var events = new StepEventPublisher(publisher, time, input.RunId, input.TenantId, input.Step, input.Agent, context.Info.Attempt);
         await events.PublishRetryingIfRetryAsync(cancellationToken);
         JsonElement? arguments = ParseObject(call.Arguments);
@@ -66,9 +83,6 @@ public sealed class ToolCallActivities(
             CallId = call.CallId,
             Attempt = events.Attempt,
         };
-        // Cancellation reaches an activity only through a heartbeat's response: a tool that never heartbeats would run on.
-        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task heartbeats = ActivitySupport.HeartbeatAsync(context, workerOptions.Value.HeartbeatInterval, time, heartbeatStop.Token);
         try
         {
             FunctionResult output = await function.InvokeAsync(toolbox.Kernel, ToKernelArguments(arguments.Value), cancellationToken);
@@ -87,8 +101,6 @@ public sealed class ToolCallActivities(
         finally
         {
             AgentToolContext.Current = null;
-            await heartbeatStop.CancelAsync();
-            await heartbeats;
         }
         await events.PublishAsync(RunEventTypes.ToolResult, 0, result, cancellationToken, JsonSerializer.SerializeToElement(
             new ToolResultData(call.CallId, call.Tool, result, Error: null), AgentToolJsonContext.Default.ToolResultData));

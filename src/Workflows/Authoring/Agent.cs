@@ -1,3 +1,5 @@
+using Temporalio.Workflows;
+
 namespace AgentOrchestrator.Workflows.Authoring;
 
 /// <summary>
@@ -19,6 +21,16 @@ public sealed record Agent
 
     /// <summary>Model turns one <see cref="AgentFlow.RunAgentAsync"/> may take; a model still asking for tools on the last one fails the agent with <see cref="AgentFailures.MaxIterationsExceeded"/>.</summary>
     public int MaxIterations { get; init; } = 5;
+
+    /// <summary>
+    /// Temporal options of this agent's model turns (timeouts, heartbeat timeout, retries); null uses
+    /// <see cref="AgentActivityOptions.ModelCall"/>. The heartbeat timeout must stay several times the workers'
+    /// Worker:HeartbeatInterval (docs/authoring-flows.md "Timeouts and retries").
+    /// </summary>
+    public ActivityOptions? ModelCall { get; init; }
+
+    /// <summary>Temporal options of this agent's tool calls; null uses <see cref="AgentActivityOptions.ToolCall"/>.</summary>
+    public ActivityOptions? ToolCall { get; init; }
 }
 
 /// <summary>What one agent run produced: its final text and the tokens all its model turns used.</summary>

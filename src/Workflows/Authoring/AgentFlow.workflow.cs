@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AgentOrchestrator.Contracts;
-using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -16,22 +15,6 @@ namespace AgentOrchestrator.Workflows.Authoring;
 /// </summary>
 public sealed class AgentFlow
 {
-    // Tools are the user's code and may fail transiently (a flaky API): more attempts, quicker first retry. They are
-    // told an idempotency key that stays the same across attempts, so a retried side effect can be de-duplicated.
-    // The worker heartbeats while a tool runs: that is how a canceled run's cancellation reaches a slow tool.
-    private static readonly ActivityOptions ToolCallOptions = new()
-    {
-        StartToCloseTimeout = TimeSpan.FromMinutes(2),
-        HeartbeatTimeout = TimeSpan.FromSeconds(30),
-        RetryPolicy = new RetryPolicy
-        {
-            InitialInterval = TimeSpan.FromMilliseconds(500),
-            BackoffCoefficient = 2,
-            MaximumInterval = TimeSpan.FromSeconds(10),
-            MaximumAttempts = 5,
-        },
-    };
-
     private readonly Dictionary<string, int> _stepUses = new(StringComparer.Ordinal);
 
     private AgentFlow(RunInput run) => Run = run;
@@ -228,7 +211,7 @@ public sealed class AgentFlow
                     Model = agent.Model,
                     Temperature = agent.Temperature,
                 }],
-                With(AgentActivityOptions.ModelCall, cancellationToken));
+                With(agent.ModelCall ?? AgentActivityOptions.ModelCall, cancellationToken));
             promptTokens += answer.PromptTokens;
             completionTokens += answer.CompletionTokens;
             var result = new AgentResult
@@ -283,7 +266,7 @@ public sealed class AgentFlow
         ToolCallResult result = await Workflow.ExecuteActivityAsync<ToolCallResult>(
             AgentActivityNames.ToolCall,
             [new ToolCallInput { RunId = Run.RunId, TenantId = Run.TenantId, Step = step, Agent = agent.Name, Call = call }],
-            With(ToolCallOptions, cancellationToken));
+            With(agent.ToolCall ?? AgentActivityOptions.ToolCall, cancellationToken));
         return result.Result;
     }
 
