@@ -4,9 +4,9 @@ using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.WorkflowService.V1;
+using Xunit.Abstractions;
 using TemporalClient = Temporalio.Client.TemporalClient;
 using TemporalClientConnectOptions = Temporalio.Client.TemporalClientConnectOptions;
-using Xunit.Abstractions;
 
 namespace AgentOrchestrator.EndToEnd.Tests;
 
