@@ -32,6 +32,9 @@ internal sealed class BenchSettings
         return text is null ? fallback : int.Parse(text, CultureInfo.InvariantCulture);
     }
 
+    public double? ReadDouble(string name) =>
+        ReadString(name, null) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : null;
+
     /// <summary>A comma-separated list of sizes, e.g. <c>--runs 1,50,500</c>.</summary>
     public IReadOnlyList<int> ReadInts(string name, IReadOnlyList<int> fallback)
     {

@@ -37,7 +37,19 @@ internal static class Connections
             ["Quotas__Node__ConnectionsPerSecond"] = rate.ToString(CultureInfo.InvariantCulture),
             ["Quotas__Node__ConnectionBurst"] = rate.ToString(CultureInfo.InvariantCulture),
         };
-        await using var deployment = await EmbeddedDeployment.StartAsync(environment);
+        // e.g. --gateway-env DOTNET_gcServer=0: the gateway's runtime settings compared in one run
+        foreach (var setting in settings.ReadStrings("--gateway-env", []))
+        {
+            var (name, value) = setting.Split('=', 2) is [var n, var v] ? (n, v) : throw new ArgumentException($"--gateway-env {setting}: NAME=VALUE");
+            environment[name] = value;
+        }
+        var distributed = settings.ReadStrings("--deployment", ["embedded"])[0] switch
+        {
+            "embedded" => false,
+            "distributed" => true,
+            var other => throw new NotSupportedException($"--deployment {other}: 'embedded' or 'distributed'."),
+        };
+        await using var deployment = await GatewayUnderTest.StartAsync(distributed, environment);
         using var client = await GatewayClient.CreateAsync(deployment.Gateway, "bench-connections");
         var refusals = new Counter();
 
@@ -78,7 +90,7 @@ internal static class Connections
         var pauses = await gc.StopAsync();
         var connected = hubs.Count(hub => hub.IsConnected);
 
-        Console.WriteLine($"### connections ({Report.N(count)} idle {transport} connections, one embedded gateway process, node admission {Report.N(rate)}/s)");
+        Console.WriteLine($"### connections ({Report.N(count)} idle {transport} connections, one {(distributed ? "gateway process (distributed)" : "embedded gateway process")}, node admission {Report.N(rate)}/s{string.Concat(settings.ReadStrings("--gateway-env", []).Select(e => ", " + e))})");
         Report.Table(["measure", "value"],
         [
             ["connections opened (100 at a time)", Report.N(count)],

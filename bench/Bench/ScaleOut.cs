@@ -29,6 +29,9 @@ internal static class ScaleOut
         var seconds = settings.ReadInt("--seconds", settings.Smoke ? 1 : 10);
         // Long enough for tiered JIT to settle: a first step measured right after start-up counts compilation as load.
         var warmUp = TimeSpan.FromSeconds(settings.ReadInt("--warm-up-seconds", settings.Smoke ? 1 : 5));
+        // Each gateway capped at this many cores (a cgroup quota), as on a node of its own: see CpuQuota.
+        var gatewayCpus = settings.ReadDouble("--gateway-cpus");
+        using var quotas = new CpuQuotas(); // declared before the deployment: disposed after its processes exited
         var rabbit = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI") ?? "amqp://guest:guest@127.0.0.1:5672/");
         await using var deployment = await DistributedDeployment.StartAsync(rabbit, new DistributedDeploymentOptions
         {
@@ -59,6 +62,13 @@ internal static class ScaleOut
                 await deployment.StartGatewayAsync();
             }
             var urls = deployment.Gateways.Take(gateways).ToList();
+            if (gatewayCpus is { } cores)
+            {
+                foreach (var url in urls.Skip(quotas.Count))
+                {
+                    quotas.Apply(deployment.ProcessIdOf(url), cores);
+                }
+            }
             await using var watchers = await Watchers.StartAsync(urls, tenant, runs, perRun);
             await load.RunAsync(runs, rates[^1], warmUp); // warm-up at the highest rate: JIT, connections, pools
             await watchers.WaitQuietAsync();
@@ -76,7 +86,7 @@ internal static class ScaleOut
             }
         }
 
-        Console.WriteLine($"### scale-out ({runCount} runs, {perRun} subscriber(s) per run, each run watched on one gateway; synthetic token load published into the run-event path; {seconds} s per step)");
+        Console.WriteLine($"### scale-out ({runCount} runs, {perRun} subscriber(s) per run, each run watched on one gateway; synthetic token load published into the run-event path; {seconds} s per step{(gatewayCpus is { } c ? $"; each gateway capped at {c} core(s)" : "")})");
         Report.Table(["gateways", "target tokens/s", "achieved tokens/s", "deliveries", "p50 ms", "p99 ms", "CPU s per 1,000 deliveries, per gateway"],
             steps.Select(s => new[]
             {
