@@ -44,11 +44,7 @@
   async function problemError(response, runId) {
     let code = null;
     let message = null;
-    let retryAfterMs = null;
-    const header = response.headers.get("Retry-After");
-    if (header && !Number.isNaN(Number(header))) {
-      retryAfterMs = Number(header) * 1000;
-    }
+    let retryAfterMs = retryAfterOf(response);
     try {
       const problem = await response.json();
       code = typeof problem.code === "string" ? problem.code : null;
@@ -347,6 +343,72 @@
   }
 
   /** A SignalR hub connection with the face the client streams through (as WebSocketConnection). */
+  function retryAfterOf(response) {
+    const header = response.headers.get("Retry-After");
+    return header && !Number.isNaN(Number(header)) ? Number(header) * 1000 : null;
+  }
+
+  /** A connect the gateway refused with a status (401, 429 quota.connections, 503 admission) and maybe a Retry-After. */
+  class ConnectRefusedError extends Error {
+    constructor(statusCode, retryAfterMs, cause) {
+      super(`The gateway refused the connection (${statusCode}): ${cause}`);
+      this.name = "ConnectRefusedError";
+      this.statusCode = statusCode;
+      this.retryAfterMs = retryAfterMs;
+    }
+  }
+
+  // The SignalR client's negotiate, made with fetch as its own client does, except that a refusal's status and
+  // Retry-After reach onRefused (SignalR wraps a failed negotiate into an error without them). Other requests (the
+  // long-polling and SSE fallbacks) go through SignalR's own client.
+  function defineRefusalAwareHttpClient() {
+    return class extends signalR.DefaultHttpClient {
+      constructor(onRefused) {
+        super(signalR.NullLogger.instance);
+        this.onRefused = onRefused;
+      }
+
+      async send(request) {
+        if (!/\/negotiate(\?|$)/.test(request.url)) {
+          return super.send(request);
+        }
+        const abort = new AbortController();
+        if (request.abortSignal) {
+          request.abortSignal.onabort = () => abort.abort();
+        }
+        let response;
+        try {
+          response = await fetch(request.url, {
+            method: request.method,
+            body: request.content,
+            cache: "no-cache",
+            credentials: request.withCredentials === true ? "include" : "same-origin",
+            headers: { "X-Requested-With": "XMLHttpRequest", "Content-Type": "text/plain;charset=UTF-8", ...request.headers },
+            mode: "cors",
+            signal: abort.signal,
+          });
+        } catch (e) {
+          throw abort.signal.aborted ? new signalR.AbortError() : e;
+        } finally {
+          if (request.abortSignal) {
+            request.abortSignal.onabort = null;
+          }
+        }
+        if (!response.ok) {
+          this.onRefused(response.status, retryAfterOf(response));
+          throw new signalR.HttpError(response.statusText || `Status code ${response.status}`, response.status);
+        }
+        return new signalR.HttpResponse(response.status, response.statusText, await response.text());
+      }
+    };
+  }
+  let RefusalAwareHttpClient = null;
+  // Defined on first use: the SignalR library may load after this file (the WebSocket transport needs none).
+  function refusalAwareHttpClient(onRefused) {
+    RefusalAwareHttpClient = RefusalAwareHttpClient || defineRefusalAwareHttpClient();
+    return new RefusalAwareHttpClient(onRefused);
+  }
+
   class HubConnection {
     constructor(connection) {
       this.connection = connection;
@@ -461,9 +523,11 @@
             throw new GatewayError("unauthorized", "The gateway rejected the credentials.", e.statusCode);
           }
           if (!this.policy.canRetry(attempt)) {
-            throw new GatewayError(e && e.statusCode === 429 ? "admission" : "unavailable", `Could not connect: ${e}`, e && e.statusCode);
+            throw new GatewayError(e && e.statusCode === 429 ? "admission" : "unavailable", `Could not connect: ${e}`, e && e.statusCode,
+              e && e.retryAfterMs !== undefined ? e.retryAfterMs : null);
           }
-          const delay = this.policy.delay(attempt);
+          // A refusal's Retry-After (503 admission, 429 quota.connections) is a floor, as for REST requests.
+          const delay = this.policy.delay(attempt, e && e.retryAfterMs !== undefined ? e.retryAfterMs : null);
           this.logger.warn(`connect failed (${e}); retrying in ${Math.round(delay)} ms`);
           await sleep(delay);
         }
@@ -471,10 +535,17 @@
     }
 
     async openHub() {
+      // SignalR reports a refused negotiate without its headers; this HTTP client keeps them.
+      let refusal = null;
+      const httpClient = refusalAwareHttpClient((status, retryAfterMs) => { refusal = { status, retryAfterMs }; });
       const connection = new signalR.HubConnectionBuilder()
-        .withUrl(`${this.baseUrl}/hubs/runs`, { accessTokenFactory: this.accessTokenFactory })
+        .withUrl(`${this.baseUrl}/hubs/runs`, { accessTokenFactory: this.accessTokenFactory, httpClient })
         .build();
-      await connection.start();
+      try {
+        await connection.start();
+      } catch (e) {
+        throw refusal ? new ConnectRefusedError(refusal.status, refusal.retryAfterMs, e) : e;
+      }
       return new HubConnection(connection);
     }
 
