@@ -120,7 +120,8 @@ public static partial class RunEventPathServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            var store = log.Value.Store == RunEventLogStore.Redis ? "Redis " + log.Value.Redis : "in memory (this process only)";
+            var store = log.Value.Store == RunEventLogStore.Redis ? "Redis " + log.Value.Redis
+                : log.Value.JournalPath is { Length: > 0 } journal ? "in memory, journaled to " + journal : "in memory (this process only)";
             var live = bus.Value.Transport == BusTransport.RabbitMq ? "RabbitMQ, routed per run" : "in process";
             PathChosen(logger, store, log.Value.Retention, live);
             return Task.CompletedTask;

@@ -13,6 +13,9 @@ internal sealed record EmbeddedDataDirectory(string? Path)
     /// <summary>The workflows, histories, threads, pending input and idempotency keys (the dev server's database).</summary>
     public string DevServerDatabase => System.IO.Path.Combine(Path!, "devserver.db");
 
+    /// <summary>The run-event log's journal: the live transcripts (token by token) of runs, kept across a restart.</summary>
+    public string RunEventJournal => System.IO.Path.Combine(Path!, "run-events.journal");
+
     public string TenantOverrides => System.IO.Path.Combine(Path!, "tenant-overrides.json");
 
     public string DevTokenSigningKey => System.IO.Path.Combine(Path!, "dev-token-signing.key");

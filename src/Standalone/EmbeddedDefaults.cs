@@ -31,6 +31,7 @@ internal static class EmbeddedDefaults
             defaults["DevServer:DatabasePath"] = dataDirectory.DevServerDatabase;
             // The worker lives in this process: a step that was running when it died is retried at once after a restart.
             defaults["DevServer:WorkersInProcess"] = "true";
+            defaults["RunEvents:Log:JournalPath"] = dataDirectory.RunEventJournal;
             defaults["Tenancy:Store"] = "File";
             defaults["Tenancy:FilePath"] = dataDirectory.TenantOverrides;
             defaults["Auth:SigningKeyFile"] = dataDirectory.DevTokenSigningKey;

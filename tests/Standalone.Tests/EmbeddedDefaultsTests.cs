@@ -45,6 +45,7 @@ public sealed class EmbeddedDataDirectoryTests
         Assert.Equal("File", defaults["Tenancy:Store"]);
         Assert.Equal(Path.Combine(data.Path!, "tenant-overrides.json"), defaults["Tenancy:FilePath"]);
         Assert.Equal(Path.Combine(data.Path!, "dev-token-signing.key"), defaults["Auth:SigningKeyFile"]);
+        Assert.Equal(Path.Combine(data.Path!, "run-events.journal"), defaults["RunEvents:Log:JournalPath"]);
     }
 
     [Fact]
@@ -66,6 +67,7 @@ public sealed class EmbeddedDataDirectoryTests
         Assert.Equal(["--urls", "http://127.0.0.1:8080"], remaining);
         Assert.False(defaults.ContainsKey("DevServer:DatabasePath"));
         Assert.False(defaults.ContainsKey("Tenancy:Store"));
+        Assert.False(defaults.ContainsKey("RunEvents:Log:JournalPath"));
     }
 
     [Fact]

@@ -37,6 +37,12 @@ public sealed class RunEventLogOptions
     /// </summary>
     public bool CompactFinishedAttempts { get; set; } = true;
 
+    /// <summary>
+    /// With the InMemory store: a file where every append is written before it is answered, so the logs survive a
+    /// restart of the process (the embedded host sets it in its data directory unless --ephemeral). Unset: memory only.
+    /// </summary>
+    public string? JournalPath { get; set; }
+
     /// <summary>Prefix of the Redis keys (one hash per run plus one for its compacted steps).</summary>
     [Required]
     public string KeyPrefix { get; set; } = "ao:run-log:";

@@ -8,4 +8,5 @@ namespace AgentOrchestrator.RunStreaming.Log;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RunEventsPublished))]
 [JsonSerializable(typeof(StepCompaction))]
+[JsonSerializable(typeof(JournalLine))]
 internal sealed partial class RunStreamingJsonContext : JsonSerializerContext;
