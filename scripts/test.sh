@@ -39,6 +39,19 @@ results=$(mktemp)
 status=0
 dotnet test AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet --logger "console;verbosity=minimal" 2>&1 | tee "$results" || status=$?
 
+# The packages (docs/packages.md) into artifacts/packages, then the sample built and tested from them alone: the
+# proof that they are complete. The sample restores into its own folder (samples/nuget.config), emptied of our ids
+# so a re-pack of the same version is used; everything else comes from the machine-wide cache.
+log "pack"
+rm -rf artifacts/packages
+dotnet pack AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet
+version=$(dotnet msbuild src/Contracts/Contracts.csproj -getProperty:Version)
+global_packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+log "sample (packages ${version})"
+rm -rf samples/.packages/agentorchestrator.*
+dotnet test samples/HelloFlows.Tests --configuration Release --verbosity quiet --logger "console;verbosity=minimal" \
+  -p:AgentOrchestratorVersion="$version" -p:RestoreFallbackFolders="$global_packages" 2>&1 | tee -a "$results" || status=$?
+
 # dotnet test prints one summary per test project; add them up for a single closing line.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')

@@ -12,8 +12,10 @@ public static class HumanInputUpdates
 /// <summary>A person's answer to an input.requested event; <see cref="Answer"/> must match the request's JSON schema.</summary>
 public sealed record ProvideInputRequest
 {
+    /// <summary>The <see cref="InputRequestedData.RequestId"/> being answered.</summary>
     public required string RequestId { get; init; }
 
+    /// <summary>The answer, as JSON.</summary>
     public required JsonElement Answer { get; init; }
 }
 

@@ -13,8 +13,10 @@ public sealed record RunEvent
     /// <summary>Stable id, usable for de-duplication: see <see cref="RunEventIds"/>.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The run this event belongs to.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The run's tenant.</summary>
     public required string TenantId { get; init; }
 
     /// <summary>One of <see cref="RunEventTypes"/>.</summary>
@@ -23,6 +25,7 @@ public sealed record RunEvent
     /// <summary>Step id within the flow (e.g. "writer"); null for run-level events.</summary>
     public string? Step { get; init; }
 
+    /// <summary>The agent of the step; null for run-level events.</summary>
     public string? Agent { get; init; }
 
     /// <summary>Temporal activity attempt of the step (1-based); 0 for run-level events.</summary>
@@ -31,6 +34,7 @@ public sealed record RunEvent
     /// <summary>Position within the step attempt (token deltas 0, 1, 2, ...), or within the run for run-level events.</summary>
     public long Index { get; init; }
 
+    /// <summary>Text of the event: a token delta, a step's final text, a run's result or error.</summary>
     public string? Text { get; init; }
 
     /// <summary>
@@ -69,9 +73,11 @@ public sealed record TimedRunEvent(RunEvent Event, IReadOnlyList<PathStamp> Hops
 /// <summary>How event ids are built: the same event always gets the same id, whoever publishes it again.</summary>
 public static class RunEventIds
 {
+    /// <summary>The id of a step event.</summary>
     public static string ForStep(string runId, string step, int attempt, string type, long index) =>
         $"{runId}/{step}/{attempt}/{type}/{index}";
 
+    /// <summary>The id of a run-level event (one of each type per run).</summary>
     public static string ForRun(string runId, string type) => $"{runId}/{type}";
 
     /// <summary>
@@ -127,10 +133,13 @@ public static class RunEventIds
 /// <summary>Bus message: events of one run in publish order (a worker batches token deltas into one message).</summary>
 public sealed record RunEventsPublished
 {
+    /// <summary>The run the events belong to.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The run's tenant.</summary>
     public required string TenantId { get; init; }
 
+    /// <summary>The events, in publish order.</summary>
     public required IReadOnlyList<RunEvent> Events { get; init; }
 
     /// <summary>

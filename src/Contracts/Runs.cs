@@ -5,11 +5,15 @@ namespace AgentOrchestrator.Contracts;
 /// <summary>Names shared by the gateway (which starts runs) and the workers (which run them).</summary>
 public static class Flows
 {
+    /// <summary>Writer, then reviewer.</summary>
     public const string WriterReviewer = "writer-reviewer";
+    /// <summary>Planner, researchers, writer and critic.</summary>
     public const string ResearchTeam = "research-team";
+    /// <summary>Triage, a specialist, and a person's approval.</summary>
     public const string SupportTriage = "support-triage";
 }
 
+/// <summary>Temporal task queues of the shipped worker.</summary>
 public static class TaskQueues
 {
     /// <summary>The task queue agent workflows and activities run on.</summary>
@@ -19,6 +23,7 @@ public static class TaskQueues
 /// <summary>Workflow ids carry the tenant, so a run id alone never reaches another tenant's run.</summary>
 public static class RunWorkflowIds
 {
+    /// <summary>The workflow id of run <paramref name="runId"/> of tenant <paramref name="tenantId"/>.</summary>
     public static string For(string tenantId, string runId) => $"tenant/{tenantId}/run/{runId}";
 
     /// <summary>The tenant and run of a workflow id made by <see cref="For"/>; false for any other id.</summary>
@@ -36,25 +41,32 @@ public static class RunWorkflowIds
 /// <summary>What a flow's workflow is started with.</summary>
 public sealed record RunInput
 {
+    /// <summary>The run's id, unique within the tenant.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The tenant that started the run.</summary>
     public required string TenantId { get; init; }
 
+    /// <summary>The flow's name (its workflow type).</summary>
     public required string Flow { get; init; }
 
+    /// <summary>The caller's input text.</summary>
     public required string Input { get; init; }
 }
 
 /// <summary>One agent turn: the model call an agent activity makes, streamed to the run's subscribers.</summary>
 public sealed record AgentStepInput
 {
+    /// <summary>The run the step belongs to.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The run's tenant.</summary>
     public required string TenantId { get; init; }
 
     /// <summary>Step id within the flow, e.g. "writer".</summary>
     public required string Step { get; init; }
 
+    /// <summary>The agent's name, as subscribers see it.</summary>
     public required string Agent { get; init; }
 
     /// <summary>The agent's system instructions.</summary>
@@ -73,22 +85,29 @@ public sealed record AgentStepInput
 /// <summary>A step's final text: the only model output that enters workflow history.</summary>
 public sealed record AgentStepResult
 {
+    /// <summary>The step's final text.</summary>
     public required string Text { get; init; }
 
+    /// <summary>Prompt tokens the model reported.</summary>
     public int PromptTokens { get; init; }
 
+    /// <summary>Completion tokens the model reported.</summary>
     public int CompletionTokens { get; init; }
 }
 
 /// <summary>A run-level lifecycle event the workflow asks a worker to publish.</summary>
 public sealed record RunLifecycleEvent
 {
+    /// <summary>The run.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The run's tenant.</summary>
     public required string TenantId { get; init; }
 
+    /// <summary>One of the run-level <see cref="RunEventTypes"/>.</summary>
     public required string Type { get; init; }
 
+    /// <summary>The run's result or error text.</summary>
     public string? Text { get; init; }
 
     /// <summary>Set for an event that belongs to a step the workflow itself runs (input.requested): published as attempt 1, index 0.</summary>

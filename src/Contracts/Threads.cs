@@ -19,7 +19,9 @@ public static class ChatThreads
 /// <summary>Who said a message of a conversation.</summary>
 public static class ConversationRoles
 {
+    /// <summary>The user's message.</summary>
     public const string User = "user";
+    /// <summary>The assistant's answer.</summary>
     public const string Assistant = "assistant";
 }
 
@@ -35,6 +37,7 @@ public sealed record ThreadInput
     /// <summary>The thread id; also the run id of its event stream.</summary>
     public required string ThreadId { get; init; }
 
+    /// <summary>The tenant that owns the thread.</summary>
     public required string TenantId { get; init; }
 
     /// <summary>The assistant's system instructions for every turn.</summary>
@@ -59,6 +62,7 @@ public sealed record ThreadInput
 /// <summary>A user's message to a thread.</summary>
 public sealed record ThreadMessageRequest
 {
+    /// <summary>The message text.</summary>
     public required string Text { get; init; }
 }
 

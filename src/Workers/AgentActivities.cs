@@ -23,6 +23,7 @@ public sealed class AgentActivities(
     TimeProvider time,
     ILogger<AgentActivities> logger)
 {
+    /// <summary>One agent step: a streamed model call with no tools; returns the final text.</summary>
     [Activity(AgentActivityNames.RunAgentStep)]
     public async Task<AgentStepResult> RunAgentStepAsync(AgentStepInput input)
     {

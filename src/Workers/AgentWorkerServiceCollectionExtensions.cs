@@ -13,6 +13,7 @@ using Temporalio.Extensions.Hosting;
 
 namespace AgentOrchestrator.Workers;
 
+/// <summary>Registers the agent worker: <c>AddAgentWorker</c>.</summary>
 public static class AgentWorkerServiceCollectionExtensions
 {
     /// <summary>

@@ -19,6 +19,7 @@ public sealed class ChatModelFactory(
     // Servers that need no key (simulator, Ollama) still get one: the OpenAI client insists on a non-empty key.
     private const string PlaceholderApiKey = "no-key";
 
+    /// <summary>The chat service for <paramref name="model"/>; null uses the configured default model.</summary>
     public IChatCompletionService Create(string? model)
     {
         ModelOptions o = options.Value;

@@ -7,7 +7,7 @@ namespace AgentOrchestrator.Workers;
 
 /// <summary>
 /// Reads the simulator's per-chunk emit stamp (<c>x_emitted_at_us</c>, Unix µs) from an SK streaming update. SK
-/// exposes the OpenAI SDK's chunk as <see cref="StreamingMessageContent.InnerContent"/>; the SDK keeps unknown
+/// exposes the OpenAI SDK's chunk as <c>StreamingMessageContent.InnerContent</c>; the SDK keeps unknown
 /// JSON properties and writes them back when the model is serialized, which is how the stamp is reached.
 /// </summary>
 internal static class ModelChunkStamps

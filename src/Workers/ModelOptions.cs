@@ -13,8 +13,10 @@ public enum ModelProvider
 /// <summary>The model the agent activities call (configuration section "Model").</summary>
 public sealed class ModelOptions
 {
+    /// <summary>The configuration section.</summary>
     public const string SectionName = "Model";
 
+    /// <summary>Which client talks to the model.</summary>
     public ModelProvider Provider { get; set; } = ModelProvider.OpenAICompatible;
 
     /// <summary>
@@ -38,6 +40,7 @@ public sealed class ModelOptions
 /// </summary>
 public sealed class TokenBatchingOptions
 {
+    /// <summary>The configuration section.</summary>
     public const string SectionName = "Worker:TokenBatching";
 
     /// <summary>A waiting batch that holds this many characters is closed and published without waiting for the publish in flight.</summary>
@@ -63,6 +66,7 @@ public sealed class TokenBatchingOptions
 /// <summary>The agent worker itself (configuration section "Worker").</summary>
 public sealed class AgentWorkerOptions
 {
+    /// <summary>The configuration section.</summary>
     public const string SectionName = "Worker";
 
     /// <summary>
@@ -77,10 +81,12 @@ public sealed class AgentWorkerOptions
 /// <summary>Where the worker finds Temporal (configuration section "Temporal").</summary>
 public sealed class TemporalOptions
 {
+    /// <summary>The configuration section.</summary>
     public const string SectionName = "Temporal";
 
     /// <summary>host:port of the Temporal frontend (a cluster, Temporal Cloud or the embedded DevServer).</summary>
     public string Target { get; set; } = "127.0.0.1:7233";
 
+    /// <summary>The Temporal namespace the worker polls.</summary>
     public string Namespace { get; set; } = "default";
 }

@@ -33,6 +33,7 @@ public sealed class ModelTurnActivities(
     /// <summary>ApplicationFailure type when an agent declares a tool this worker does not have.</summary>
     public const string UnknownToolFailure = "UnknownTool";
 
+    /// <summary>One model turn of an agent loop: streamed; returns the text or the tool calls the model asked for.</summary>
     [Activity(AgentActivityNames.ModelTurn)]
     public async Task<ModelTurnResult> RunModelTurnAsync(ModelTurnInput input)
     {

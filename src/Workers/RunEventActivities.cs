@@ -8,6 +8,7 @@ namespace AgentOrchestrator.Workers;
 /// <summary>Publishes the run-level lifecycle events a workflow asks for (run.started, run.completed, ...).</summary>
 public sealed class RunEventActivities(RunEventPublisher publisher, TimeProvider time, ILogger<RunEventActivities> logger)
 {
+    /// <summary>Publishes a run-level event (run.started, run.completed, input.requested, ...) to the run's subscribers.</summary>
     [Activity(AgentActivityNames.PublishRunEvent)]
     public async Task PublishRunEventAsync(RunLifecycleEvent lifecycle)
     {

@@ -12,17 +12,20 @@ namespace AgentOrchestrator.Workflows;
 [Workflow(Flows.ResearchTeam)]
 public sealed class ResearchTeamWorkflow
 {
+    /// <summary>Most critique rounds before the draft is taken as it is.</summary>
     public const int MaxCritiqueRounds = 2;
 
     /// <summary>The knowledge-base search tool the worker registers (src/Workers/Tools/KnowledgeBasePlugin.cs).</summary>
     public const string SearchTool = "Research-search";
 
+    /// <summary>Splits the question into lines of inquiry.</summary>
     public static Agent Planner { get; } = new()
     {
         Name = "planner",
         Instructions = "You are the planner. Break the research question into two short lines of inquiry: background and evidence.",
     };
 
+    /// <summary>Searches for background.</summary>
     public static Agent BackgroundResearcher { get; } = new()
     {
         Name = "researcher-background",
@@ -30,6 +33,7 @@ public sealed class ResearchTeamWorkflow
         Tools = [SearchTool],
     };
 
+    /// <summary>Searches for evidence and examples.</summary>
     public static Agent EvidenceResearcher { get; } = new()
     {
         Name = "researcher-evidence",
@@ -37,18 +41,21 @@ public sealed class ResearchTeamWorkflow
         Tools = [SearchTool],
     };
 
+    /// <summary>Drafts the answer from the notes.</summary>
     public static Agent Writer { get; } = new()
     {
         Name = "writer",
         Instructions = "You are the writer. Answer the question from the researchers' notes, clearly and briefly.",
     };
 
+    /// <summary>Judges the draft through the Flow-verdict tool.</summary>
     public static Agent Critic { get; } = new()
     {
         Name = "critic",
         Instructions = "You are the critic. Judge whether the draft answers the question from the notes; give a verdict with feedback.",
     };
 
+    /// <summary>Runs the flow; returns the final draft.</summary>
     [WorkflowRun]
     public Task<string> RunAsync(RunInput input) => AgentFlow.RunAsync(input, async flow =>
     {

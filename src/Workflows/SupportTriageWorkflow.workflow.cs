@@ -37,32 +37,38 @@ public sealed class SupportTriageWorkflow
     // What a timeout answers: a rejection, which (being a timeout) escalates without a revision.
     private static readonly JsonElement NoReviewer = JsonSerializer.SerializeToElement(new { approved = false, note = "No reviewer answered in time." });
 
+    /// <summary>Routes the message to a specialist.</summary>
     public static Agent Triage { get; } = new()
     {
         Name = "triage",
         Instructions = "You are the support triage agent. Decide which specialist should answer the customer.",
     };
 
+    /// <summary>Answers billing questions.</summary>
     public static Agent Billing { get; } = new()
     {
         Name = "billing",
         Instructions = "Billing specialist: invoices, charges, refunds and payment methods.",
     };
 
+    /// <summary>Answers technical questions.</summary>
     public static Agent Technical { get; } = new()
     {
         Name = "technical",
         Instructions = "Technical specialist: errors, outages, integrations and how-to questions.",
     };
 
+    /// <summary>Answers account questions.</summary>
     public static Agent Account { get; } = new()
     {
         Name = "account",
         Instructions = "Account specialist: sign-in, profile, plan changes and account closure.",
     };
 
+    /// <summary>The agents triage may hand off to.</summary>
     public static IReadOnlyList<Agent> Specialists { get; } = [Billing, Technical, Account];
 
+    /// <summary>Runs the flow; returns the approved reply.</summary>
     [WorkflowRun]
     public Task<string> RunAsync(RunInput input) => AgentFlow.RunAsync(input, async flow =>
     {

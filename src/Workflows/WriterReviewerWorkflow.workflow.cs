@@ -12,15 +12,20 @@ namespace AgentOrchestrator.Workflows;
 [Workflow(Flows.WriterReviewer)]
 public sealed class WriterReviewerWorkflow
 {
+    /// <summary>Step id of the writer.</summary>
     public const string WriterStep = "writer";
+    /// <summary>Step id of the reviewer.</summary>
     public const string ReviewerStep = "reviewer";
 
+    /// <summary>The writer's instructions.</summary>
     public const string WriterInstructions =
         "You are the writer. Write a short, clear answer to the user's request.";
 
+    /// <summary>The reviewer's instructions.</summary>
     public const string ReviewerInstructions =
         "You are the reviewer. Review the draft answer to the user's request and reply with an improved final version.";
 
+    /// <summary>Runs the flow; returns the reviewer's text.</summary>
     [WorkflowRun]
     public async Task<string> RunAsync(RunInput input)
     {

@@ -26,6 +26,7 @@ public sealed class ModelCallGuard(ModelBudget budget, ModelBudgetMetrics metric
     /// <summary>ApplicationFailure types of a Fail-policy refusal (non-retryable): the run fails with it.</summary>
     public const string TokenQuotaFailure = "quota.model_tokens";
 
+    /// <summary>ApplicationFailure type when the tenant's model cost budget refuses a call (non-retryable).</summary>
     public const string CostQuotaFailure = "quota.model_cost";
 
     private static readonly TimeSpan RateLimitBackoffBase = TimeSpan.FromSeconds(1);

@@ -11,6 +11,7 @@ namespace AgentOrchestrator.Workers.Telemetry;
 /// </summary>
 public sealed class ActivityMetricsInterceptor(WorkerMetrics metrics) : IWorkerInterceptor
 {
+    /// <summary>Wraps the worker's activity inbound interceptor to count retries and failures.</summary>
     public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) => new Inbound(nextInterceptor, metrics);
 
     private sealed class Inbound(ActivityInboundInterceptor next, WorkerMetrics metrics) : ActivityInboundInterceptor(next)

@@ -10,6 +10,7 @@ namespace AgentOrchestrator.Workers.Telemetry;
 /// </summary>
 public sealed class WorkerMetrics
 {
+    /// <summary>The meter's name, for OpenTelemetry's AddMeter.</summary>
     public const string MeterName = "AgentOrchestrator.Workers";
 
     /// <summary>Tenant tag of an activity whose workflow id carries no tenant (not started through the gateway).</summary>
@@ -24,6 +25,7 @@ public sealed class WorkerMetrics
     private readonly Histogram<double> _tokenHops;
     private readonly TimeProvider _time;
 
+    /// <summary>Creates the instruments on a meter of <paramref name="meterFactory"/>.</summary>
     public WorkerMetrics(IMeterFactory meterFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -109,6 +111,7 @@ public sealed class WorkerMetrics
             _metrics._modelTokens.Add(completionTokens, tenant, model, new KeyValuePair<string, object?>("kind", "completion"));
         }
 
+        /// <summary>Records the call's duration (and its outcome when it did not complete).</summary>
         public void Dispose()
         {
             if (_disposed)

@@ -3,6 +3,7 @@ using Temporalio.Extensions.Hosting;
 
 namespace AgentOrchestrator.Workers.Telemetry;
 
+/// <summary>Registers the worker's metrics: <c>AddWorkerMetrics</c>.</summary>
 public static class WorkerMetricsExtensions
 {
     /// <summary>

@@ -17,14 +17,19 @@ public sealed record AgentToolContext
         internal set => Ambient.Value = value;
     }
 
+    /// <summary>The same on every attempt of one tool call: a key for de-duplicating side effects.</summary>
     public required string IdempotencyKey { get; init; }
 
+    /// <summary>The run the call belongs to.</summary>
     public required string RunId { get; init; }
 
+    /// <summary>The run's tenant.</summary>
     public required string TenantId { get; init; }
 
+    /// <summary>The tool call's step id.</summary>
     public required string Step { get; init; }
 
+    /// <summary>The model's id of the call.</summary>
     public required string CallId { get; init; }
 
     /// <summary>Activity attempt, 1-based.</summary>

@@ -11,8 +11,10 @@ public sealed class AgentToolbox(IEnumerable<KernelPlugin> plugins, IServiceProv
     /// <summary>How Semantic Kernel's OpenAI connector joins plugin and function names for the model.</summary>
     public const char NameSeparator = '-';
 
+    /// <summary>A kernel holding every registered plugin.</summary>
     public Kernel Kernel { get; } = new(services, new KernelPluginCollection(plugins));
 
+    /// <summary>The function named <paramref name="tool"/> ("Plugin-Function"), or null when none is registered.</summary>
     public KernelFunction? Find(string tool)
     {
         ArgumentNullException.ThrowIfNull(tool);

@@ -10,8 +10,10 @@ namespace AgentOrchestrator.Workers.Tools;
 /// </summary>
 public sealed class FlowControlPlugin
 {
+    /// <summary>The plugin name the model sees ("Flow-handoff", "Flow-verdict").</summary>
     public const string PluginName = "Flow";
 
+    /// <summary>Hand off to another agent (handled by the workflow).</summary>
     [KernelFunction("handoff")]
     [Description("Hand the conversation, or a task, to another agent.")]
     public static string Handoff(
@@ -19,6 +21,7 @@ public sealed class FlowControlPlugin
         [Description("Optional: the task for that agent, or why it should take over.")] string? task = null) =>
         task is null ? $"Handed off to {agent}." : $"Handed off to {agent}: {task}";
 
+    /// <summary>A critic's verdict on a draft (handled by the workflow).</summary>
     [KernelFunction("verdict")]
     [Description("Give the verdict on a draft: approve it, or reject it with feedback for the next revision.")]
     public static string Verdict(

@@ -10,6 +10,7 @@ namespace AgentOrchestrator.Workers.Tools;
 /// </summary>
 public sealed class KnowledgeBasePlugin
 {
+    /// <summary>The plugin name the model sees ("Research-search").</summary>
     public const string PluginName = "Research";
 
     private const int MaxHits = 2;
@@ -26,6 +27,7 @@ public sealed class KnowledgeBasePlugin
         ("Retries and backoff", "Retries with exponential backoff and jitter absorb transient failures without overwhelming a struggling dependency."),
     ];
 
+    /// <summary>The best matching documents for <paramref name="query"/>, with their titles.</summary>
     [KernelFunction("search")]
     [Description("Search the knowledge base; returns the best matching documents with their titles.")]
     public static string Search([Description("What to look for.")] string query)

@@ -26,6 +26,7 @@ public sealed class ToolCallActivities(
     /// <summary>ApplicationFailure type when the model's arguments are not a JSON object.</summary>
     public const string InvalidArgumentsFailure = "InvalidToolArguments";
 
+    /// <summary>Runs one tool call on this worker; returns its result as text.</summary>
     [Activity(AgentActivityNames.ToolCall)]
     public async Task<ToolCallResult> CallToolAsync(ToolCallInput input)
     {

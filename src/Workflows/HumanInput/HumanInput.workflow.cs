@@ -21,7 +21,9 @@ public static class HumanInput
 {
     /// <summary>Error types of a rejected answer (the update's ApplicationFailure type), for callers that tell them apart.</summary>
     public const string UnknownRequestError = "UnknownInputRequest";
+    /// <summary>The request was already answered or timed out.</summary>
     public const string ClosedRequestError = "InputRequestClosed";
+    /// <summary>The answer does not match the request's JSON schema.</summary>
     public const string SchemaMismatchError = "InputSchemaMismatch";
 
     // Per workflow instance (keyed by the instance object, so concurrent workflows on one worker never share state).

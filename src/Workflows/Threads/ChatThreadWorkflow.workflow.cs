@@ -14,6 +14,7 @@ namespace AgentOrchestrator.Workflows;
 [Workflow(ChatThreads.WorkflowType)]
 public sealed class ChatThreadWorkflow
 {
+    /// <summary>The agent name every turn streams under.</summary>
     public const string AssistantAgent = "assistant";
 
     private readonly List<ConversationMessage> _messages;
@@ -22,7 +23,7 @@ public sealed class ChatThreadWorkflow
     private int _finishedTurns;
     private bool _announced;
 
-    // The input is taken before RunAsync starts, so an update delivered with the first task already sees the thread.
+    /// <summary>Takes the thread's input before the first task, so an early update already sees it.</summary>
     [WorkflowInit]
     public ChatThreadWorkflow(ThreadInput input)
     {
@@ -39,6 +40,7 @@ public sealed class ChatThreadWorkflow
     [WorkflowQuery("messages")]
     public IReadOnlyList<ConversationMessage> Messages => _messages;
 
+    /// <summary>Runs the thread's turns until it is canceled or continues as new.</summary>
     [WorkflowRun]
     public async Task RunAsync(ThreadInput input)
     {
@@ -106,6 +108,7 @@ public sealed class ChatThreadWorkflow
         return new ThreadTurnResult(turn, step, answer.Text);
     }
 
+    /// <summary>Refuses an empty message before it enters history.</summary>
     [WorkflowUpdateValidator(nameof(PostMessageAsync))]
     public void ValidatePostMessage(ThreadMessageRequest message)
     {
