@@ -44,7 +44,7 @@ dotnet test AgentOrchestrator.sln --no-build --configuration Release --verbosity
 # so a re-pack of the same version is used; everything else comes from the machine-wide cache.
 log "pack"
 rm -rf artifacts/packages
-dotnet pack AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet
+dotnet pack AgentOrchestrator.sln --no-build --configuration Release --verbosity quiet -p:WarnOnPackingNonPackableProject=false
 version=$(dotnet msbuild src/Contracts/Contracts.csproj -getProperty:Version)
 global_packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
 log "sample (packages ${version})"
