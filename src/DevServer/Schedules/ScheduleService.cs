@@ -24,6 +24,7 @@ internal sealed class ScheduleService : IDisposable
 {
     /// <summary>Temporal's default catch-up window.</summary>
     private static readonly TimeSpan s_defaultCatchupWindow = TimeSpan.FromDays(365);
+    private static readonly TimeSpan s_maxTimerDue = TimeSpan.FromDays(1);
 
     private const int RecentActionsKept = 10;
     private const int FutureActionsShown = 10;
@@ -281,6 +282,7 @@ internal sealed class ScheduleService : IDisposable
             state.Notes = patch.Unpause;
             // Times that passed while paused are skipped, not caught up.
             entry.LastProcessed = Now;
+            StartBuffered(entry);
         }
         if (patch.TriggerImmediately is { } trigger)
         {
@@ -334,7 +336,9 @@ internal sealed class ScheduleService : IDisposable
         {
             return;
         }
-        var due = next - Now;
+        // A timer cannot be set further out than about 49 days (a yearly schedule's next time often is): wake up daily
+        // until then; a wake-up with nothing due only sets the timer again.
+        var due = next - Now > s_maxTimerDue ? s_maxTimerDue : next - Now;
         entry.Timer = _time.CreateTimer(static s =>
         {
             var (service, e) = ((ScheduleService, ScheduleEntry))s!;
@@ -557,13 +561,26 @@ internal sealed class ScheduleService : IDisposable
                 {
                     return;
                 }
-                while (entry.Buffer.Count > 0 && entry.Info.RunningWorkflows.Count == 0)
+                if (entry.Schedule.Policies.PauseOnFailure && status is WorkflowExecutionStatus.Failed or WorkflowExecutionStatus.TimedOut)
                 {
-                    Start(entry, entry.Buffer.Dequeue());
+                    // pause_on_failure: a run (after its retries) that failed or timed out pauses the schedule until unpaused.
+                    entry.Schedule.State.Paused = true;
+                    entry.Schedule.State.Notes = $"paused: workflow {execution.WorkflowId} {(status == WorkflowExecutionStatus.Failed ? "failed" : "timed out")}";
+                    Arm(entry);
                 }
+                StartBuffered(entry);
                 Save(entry);
             }
         });
+
+    /// <summary>Buffered actions start once nothing runs, unless the schedule is paused (Unpause starts them).</summary>
+    private void StartBuffered(ScheduleEntry entry)
+    {
+        while (!entry.Schedule.State.Paused && entry.Buffer.Count > 0 && entry.Info.RunningWorkflows.Count == 0)
+        {
+            Start(entry, entry.Buffer.Dequeue());
+        }
+    }
 
     private async Task<(WorkflowExecutionStatus Status, Temporalio.Api.History.V1.HistoryEvent? Close)> WaitForCloseAsync(string ns, WorkflowExecution execution)
     {

@@ -119,6 +119,37 @@ public sealed class ScheduleTests(DevServerFixture server) : IClassFixture<DevSe
     }
 
     [Fact]
+    public async Task PauseOnFailure_ARunThatTimesOutPausesTheSchedule_ATerminatedOneDoesNot()
+    {
+        var time = new FakeTimeProvider(Origin);
+        await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0 }, timeProvider: time);
+        var client = await ScenarioHelpers.ConnectAsync(host);
+        var schedule = new Schedule(
+            ScheduleActionStartWorkflow.Create("ScheduledWorkflow", [], new WorkflowOptions("pof-wf", "schedule-tq") { RunTimeout = TimeSpan.FromMinutes(1) }),
+            new ScheduleSpec { CronExpressions = ["@yearly"] })
+        {
+            Policy = new SchedulePolicy { PauseOnFailure = true, Overlap = ScheduleOverlapPolicy.AllowAll },
+        };
+        var handle = await client.CreateScheduleAsync("pause-on-failure", schedule);
+
+        await handle.TriggerAsync();
+        var description = await WaitAsync(handle, d => d.Info.RunningActions.Count == 1, "the trigger started nothing");
+        await client.GetWorkflowHandle(((ScheduleActionExecutionStartWorkflow)description.Info.RunningActions.Single()).WorkflowId).TerminateAsync("not a failure");
+        description = await WaitAsync(handle, d => d.Info.RunningActions.Count == 0, "the terminated run is still listed as running");
+        Assert.False(description.Schedule.State.Paused);
+
+        time.Advance(TimeSpan.FromSeconds(10)); // the next trigger's workflow id names another time
+        await handle.TriggerAsync();
+        description = await WaitAsync(handle, d => d.Info.RunningActions.Count == 1, "the second trigger started nothing");
+        var timingOut = ((ScheduleActionExecutionStartWorkflow)description.Info.RunningActions.Single()).WorkflowId;
+        time.Advance(TimeSpan.FromMinutes(2)); // no worker: the run times out
+
+        description = await WaitAsync(handle, d => d.Schedule.State.Paused, "the timed-out run did not pause the schedule");
+        Assert.Equal($"paused: workflow {timingOut} timed out", description.Schedule.State.Note);
+        Assert.Empty(description.Info.RunningActions);
+    }
+
+    [Fact]
     public async Task TriggerPauseUpdateListAndDelete_WorkThroughTheClient()
     {
         var client = await server.ConnectClientAsync();
