@@ -48,6 +48,10 @@ dotnet pack AgentOrchestrator.sln --no-build --configuration Release --verbosity
 version=$(dotnet msbuild src/Contracts/Contracts.csproj -getProperty:Version)
 global_packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
 log "sample (packages ${version})"
+if ! grep -q ">${version}</AgentOrchestratorVersion>" samples/Directory.Build.props; then
+  echo "samples/Directory.Build.props: set AgentOrchestratorVersion to ${version}, the version packed" >&2
+  status=1
+fi
 rm -rf samples/.packages/agentorchestrator.*
 dotnet test samples/HelloFlows.Tests --configuration Release --verbosity quiet --logger "console;verbosity=minimal" \
   -p:AgentOrchestratorVersion="$version" -p:RestoreFallbackFolders="$global_packages" 2>&1 | tee -a "$results" || status=$?

@@ -8,7 +8,7 @@ namespace AgentOrchestrator.Workers.Tools;
 /// declared to the model like any tool so it can choose through them, but the workflow handles their calls itself
 /// (hand off, delegate, judge) and never runs them as tool activities; run directly they only acknowledge.
 /// </summary>
-public sealed class FlowControlPlugin
+internal sealed class FlowControlPlugin
 {
     /// <summary>The plugin name the model sees ("Flow-handoff", "Flow-verdict").</summary>
     public const string PluginName = "Flow";

@@ -8,7 +8,7 @@ namespace AgentOrchestrator.Workers.Tools;
 /// A deterministic, local knowledge-base search (plugin "Research", tool "Research-search") over a small embedded
 /// corpus, so research flows run without network access: documents are ranked by how many query words they contain.
 /// </summary>
-public sealed class KnowledgeBasePlugin
+internal sealed class KnowledgeBasePlugin
 {
     /// <summary>The plugin name the model sees ("Research-search").</summary>
     public const string PluginName = "Research";
