@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using AgentOrchestrator.DevServer.Calendars;
 using AgentOrchestrator.DevServer.Engine;
+using AgentOrchestrator.DevServer.Visibility;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
@@ -112,7 +113,16 @@ internal sealed class ScheduleService : IDisposable
 
     public ListSchedulesResponse List(ListSchedulesRequest request, int defaultPageSize)
     {
-        var all = _schedules.Values.Where(e => e.Namespace == request.Namespace && !e.Deleted)
+        VisibilityQuery query;
+        try
+        {
+            query = VisibilityQuery.Parse(request.Query);
+        }
+        catch (VisibilityQueryException error)
+        {
+            throw new ScheduleException(ScheduleErrorKind.InvalidArgument, $"invalid query: {error.Message}");
+        }
+        var all = _schedules.Values.Where(e => e.Namespace == request.Namespace && !e.Deleted && Matches(e, query))
             .OrderBy(e => e.ScheduleId, StringComparer.Ordinal).ToList();
         var offset = Grpc.PageToken.ReadOffset(request.NextPageToken);
         var size = request.MaximumPageSize > 0 ? request.MaximumPageSize : defaultPageSize;
@@ -144,6 +154,14 @@ internal sealed class ScheduleService : IDisposable
             response.NextPageToken = Grpc.PageToken.Offset(offset + size);
         }
         return response;
+    }
+
+    private static bool Matches(ScheduleEntry entry, VisibilityQuery query)
+    {
+        lock (entry)
+        {
+            return query.Matches(new ScheduleVisibilityRecord(entry));
+        }
     }
 
     public long Count(string ns) => _schedules.Values.Count(e => e.Namespace == ns && !e.Deleted);

@@ -150,6 +150,44 @@ public sealed class ScheduleTests(DevServerFixture server) : IClassFixture<DevSe
     }
 
     [Fact]
+    public async Task ListSchedules_WithAQuery_ReturnsOnlyTheMatchingSchedules_AndABadQueryIsRefused()
+    {
+        var time = new FakeTimeProvider(Origin);
+        await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0 }, timeProvider: time);
+        var client = await ScenarioHelpers.ConnectAsync(host);
+        var team = SearchAttributeKey.CreateKeyword("Team");
+        var spec = new ScheduleSpec { CronExpressions = ["@yearly"] };
+        await client.CreateScheduleAsync("nightly-a", NewSchedule(spec, "wf-a"), new ScheduleOptions
+        {
+            TypedSearchAttributes = new SearchAttributeCollection.Builder().Set(team, "red").ToSearchAttributeCollection(),
+        });
+        var paused = await client.CreateScheduleAsync("nightly-b", NewSchedule(spec, "wf-b"), new ScheduleOptions
+        {
+            TypedSearchAttributes = new SearchAttributeCollection.Builder().Set(team, "blue").ToSearchAttributeCollection(),
+        });
+        await paused.PauseAsync("hold");
+        await client.CreateScheduleAsync("weekly-c", NewSchedule(spec, "wf-c"));
+
+        Assert.Equal(["nightly-a"], await ListAsync(client, "Team = 'red'"));
+        Assert.Equal(["nightly-b"], await ListAsync(client, "TemporalSchedulePaused = true"));
+        Assert.Equal(["nightly-a", "nightly-b"], await ListAsync(client, "ScheduleId STARTS_WITH 'nightly'"));
+        Assert.Equal(["nightly-a", "weekly-c"], await ListAsync(client, "TemporalSchedulePaused = false"));
+        Assert.Equal(["nightly-a", "nightly-b", "weekly-c"], await ListAsync(client, null));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ListAsync(client, "Team = "));
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, refused.Code);
+    }
+
+    private static async Task<List<string>> ListAsync(TemporalClient client, string? query)
+    {
+        var ids = new List<string>();
+        await foreach (var entry in client.ListSchedulesAsync(new ScheduleListOptions { Query = query }))
+        {
+            ids.Add(entry.Id);
+        }
+        return ids;
+    }
+
+    [Fact]
     public async Task TriggerPauseUpdateListAndDelete_WorkThroughTheClient()
     {
         var client = await server.ConnectClientAsync();
