@@ -5,7 +5,7 @@ namespace AgentOrchestrator.DevServer.Calendars;
 /// <summary>
 /// The action times a ScheduleSpec produces: the union of its calendars, cron strings and intervals, minus its
 /// exclusions, within start and end time. Calendars are evaluated in the spec's time zone (UTC when unset).
-/// Jitter is not applied: every action happens at its nominal time.
+/// These are nominal times: a schedule's jitter is added by ScheduleService.
 /// </summary>
 internal sealed class ScheduleTimes
 {

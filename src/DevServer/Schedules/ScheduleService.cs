@@ -332,16 +332,51 @@ internal sealed class ScheduleService : IDisposable
         {
             return times;
         }
-        var cursor = entry.LastProcessed > Now ? entry.LastProcessed : Now;
+        // A nominal time up to one jitter back may still be due (its jittered time is ahead).
+        var jitter = MaxJitter(entry);
+        var earliest = Now - jitter;
+        var cursor = entry.LastProcessed > earliest ? entry.LastProcessed : earliest;
         while (times.Count < count && entry.Times.Next(cursor) is { } next)
         {
-            times.Add(Timestamp.FromDateTimeOffset(next));
+            var actual = ActualTime(entry, next);
+            if (actual > Now)
+            {
+                times.Add(Timestamp.FromDateTimeOffset(actual));
+            }
             cursor = next;
         }
         return times;
     }
 
-    /// <summary>Sets the timer for the next nominal time (none while paused or out of actions).</summary>
+    private static TimeSpan MaxJitter(ScheduleEntry entry) =>
+        entry.Schedule.Spec?.Jitter?.ToTimeSpan() is { } jitter && jitter > TimeSpan.Zero ? jitter : TimeSpan.Zero;
+
+    /// <summary>
+    /// When the action of <paramref name="nominal"/> runs: the nominal time plus a jitter that is a fixed fraction (from
+    /// the schedule id and the time, so the same after a restart) of at most the spec's jitter and the time to the next
+    /// nominal time. Workflow ids and ScheduleTime keep the nominal time.
+    /// </summary>
+    private static DateTimeOffset ActualTime(ScheduleEntry entry, DateTimeOffset nominal)
+    {
+        var jitter = MaxJitter(entry);
+        if (jitter == TimeSpan.Zero)
+        {
+            return nominal;
+        }
+        if (entry.Times.Next(nominal) is { } following && following - nominal < jitter)
+        {
+            jitter = following - nominal;
+        }
+        var hash = 14695981039346656037UL; // FNV-1a: stable across processes, unlike string.GetHashCode
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(FormattableString.Invariant($"{entry.Namespace}/{entry.ScheduleId}/{nominal.UtcTicks}")))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+        var fraction = (hash >> 11) / (double)(1UL << 53);
+        return nominal + TimeSpan.FromTicks((long)(jitter.Ticks * fraction));
+    }
+
+    /// <summary>Sets the timer for the next action time (none while paused or out of actions).</summary>
     private void Arm(ScheduleEntry entry)
     {
         entry.Timer?.Dispose();
@@ -356,7 +391,8 @@ internal sealed class ScheduleService : IDisposable
         }
         // A timer cannot be set further out than about 49 days (a yearly schedule's next time often is): wake up daily
         // until then; a wake-up with nothing due only sets the timer again.
-        var due = next - Now > s_maxTimerDue ? s_maxTimerDue : next - Now;
+        var wait = ActualTime(entry, next) - Now;
+        var due = wait > s_maxTimerDue ? s_maxTimerDue : wait;
         entry.Timer = _time.CreateTimer(static s =>
         {
             var (service, e) = ((ScheduleService, ScheduleEntry))s!;
@@ -377,7 +413,7 @@ internal sealed class ScheduleService : IDisposable
             var state = entry.Schedule.State;
             var window = entry.Schedule.Policies.CatchupWindow?.ToTimeSpan() is { } w && w > TimeSpan.Zero ? w : s_defaultCatchupWindow;
             var cursor = entry.LastProcessed;
-            for (var i = 0; i < MaxActionsPerWake && !state.Paused && entry.Times.Next(cursor) is { } nominal && nominal <= now; i++)
+            for (var i = 0; i < MaxActionsPerWake && !state.Paused && entry.Times.Next(cursor) is { } nominal && ActualTime(entry, nominal) <= now; i++)
             {
                 cursor = nominal;
                 if (state.LimitedActions && state.RemainingActions <= 0)
@@ -393,7 +429,7 @@ internal sealed class ScheduleService : IDisposable
                 Act(entry, nominal, Policy(entry, ScheduleOverlapPolicy.Unspecified), countsAgainstLimit: true);
             }
             entry.LastProcessed = cursor > entry.LastProcessed ? cursor : entry.LastProcessed;
-            if (entry.Times.Next(entry.LastProcessed) is { } pending && pending <= now)
+            if (entry.Times.Next(entry.LastProcessed) is { } pending && ActualTime(entry, pending) <= now)
             {
                 entry.LastProcessed = now; // beyond the per-wake bound: the rest is dropped, not replayed forever
             }

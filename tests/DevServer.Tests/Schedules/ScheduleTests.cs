@@ -188,6 +188,32 @@ public sealed class ScheduleTests(DevServerFixture server) : IClassFixture<DevSe
     }
 
     [Fact]
+    public async Task Jitter_DelaysEachActionByAFixedAmountWithinTheJitter_AndTheActionKeepsItsNominalTime()
+    {
+        var time = new FakeTimeProvider(Origin);
+        await using var host = await DevServerHost.StartAsync(new DevServerOptions { Port = 0 }, timeProvider: time);
+        var client = await ScenarioHelpers.ConnectAsync(host);
+        var handle = await client.CreateScheduleAsync("jittered", NewSchedule(new ScheduleSpec
+        {
+            Intervals = [new(TimeSpan.FromMinutes(10))],
+            Jitter = TimeSpan.FromMinutes(5),
+        }));
+        var nominal = new DateTime(2030, 1, 1, 0, 10, 0, DateTimeKind.Utc);
+
+        var announced = (await handle.DescribeAsync()).Info.NextActionTimes.First();
+        Assert.InRange(announced, nominal.AddTicks(1), nominal.AddMinutes(5).AddTicks(-1));
+        Assert.Equal(announced, (await handle.DescribeAsync()).Info.NextActionTimes.First()); // the same every time it is asked
+
+        time.Advance(announced - Origin.UtcDateTime);
+        var description = await WaitAsync(handle, d => d.Info.NumActions == 1, "the jittered action did not run at its announced time");
+        var action = Assert.Single(description.Info.RecentActions);
+        Assert.Equal(nominal, action.ScheduledAt);
+        Assert.Equal(announced, action.StartedAt);
+        Assert.Equal("scheduled-wf-2030-01-01T00:10:00Z", ((ScheduleActionExecutionStartWorkflow)action.Action).WorkflowId);
+        Assert.Equal(TimeSpan.FromMinutes(5), description.Schedule.Spec.Jitter);
+    }
+
+    [Fact]
     public async Task TriggerPauseUpdateListAndDelete_WorkThroughTheClient()
     {
         var client = await server.ConnectClientAsync();
