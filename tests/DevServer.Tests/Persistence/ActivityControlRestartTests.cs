@@ -131,16 +131,7 @@ public sealed class ActivityControlRestartTests
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<ControlledActivityWorkflow>().AddActivity(ControlledActivity.RunAsync));
-        var handle = await client.StartWorkflowAsync((ControlledActivityWorkflow wf) => wf.RunAsync(true), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
-        await ControlledActivity.FirstExecutionStarted(handle.Id).WaitAsync(Wait);
-        await Eventually.TrueAsync(async () => (await PendingActivitiesAsync(client, handle.Id)) is [{ State: PendingActivityState.Started }], Wait,
-            "the server has recorded the attempt as started");
-        await client.WorkflowService.ResetActivityAsync(new ResetActivityRequest
-        {
-            Namespace = "default",
-            Execution = new WorkflowExecution { WorkflowId = handle.Id },
-            Type = "Run",
-        });
+        var handle = await StartThenResetTheRunningAttemptAsync(client, taskQueue, heartbeatAfterGate: true);
 
         await server.RestartAsync();
         ControlledActivity.OpenGate(handle.Id);
@@ -157,7 +148,22 @@ public sealed class ActivityControlRestartTests
         var taskQueue = $"tq-{Guid.NewGuid()}";
         await using var worker = WorkerScope.Start(client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<ControlledActivityWorkflow>().AddActivity(ControlledActivity.RunAsync));
-        var handle = await client.StartWorkflowAsync((ControlledActivityWorkflow wf) => wf.RunAsync(false), new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
+        var handle = await StartThenResetTheRunningAttemptAsync(client, taskQueue, heartbeatAfterGate: false);
+
+        // The attempt never heartbeats, so only the restart ends it: as interrupted by the reset, not as a counted failure.
+        await server.RestartAsync();
+
+        Assert.Equal("attempt-1", await handle.GetResultAsync().WaitAsync(Wait));
+        var started = Assert.Single((await handle.FetchHistoryAsync()).Events, e => e.EventType == EventType.ActivityTaskStarted);
+        Assert.Equal(1, started.ActivityTaskStartedEventAttributes.Attempt);
+    }
+
+    /// <summary>Starts the workflow, waits until the server has its activity's first attempt started, then resets it.</summary>
+    private static async Task<WorkflowHandle<ControlledActivityWorkflow, string>> StartThenResetTheRunningAttemptAsync(TemporalClient client,
+        string taskQueue, bool heartbeatAfterGate)
+    {
+        var handle = await client.StartWorkflowAsync((ControlledActivityWorkflow wf) => wf.RunAsync(heartbeatAfterGate),
+            new WorkflowOptions($"wf-{Guid.NewGuid()}", taskQueue));
         await ControlledActivity.FirstExecutionStarted(handle.Id).WaitAsync(Wait);
         await Eventually.TrueAsync(async () => (await PendingActivitiesAsync(client, handle.Id)) is [{ State: PendingActivityState.Started }], Wait,
             "the server has recorded the attempt as started");
@@ -167,13 +173,7 @@ public sealed class ActivityControlRestartTests
             Execution = new WorkflowExecution { WorkflowId = handle.Id },
             Type = "Run",
         });
-
-        // The attempt never heartbeats, so only the restart ends it: as interrupted by the reset, not as a counted failure.
-        await server.RestartAsync();
-
-        Assert.Equal("attempt-1", await handle.GetResultAsync().WaitAsync(Wait));
-        var started = Assert.Single((await handle.FetchHistoryAsync()).Events, e => e.EventType == EventType.ActivityTaskStarted);
-        Assert.Equal(1, started.ActivityTaskStartedEventAttributes.Attempt);
+        return handle;
     }
 
     private static async Task<bool> HasActivityPollerAsync(TemporalClient client, string taskQueue) =>
