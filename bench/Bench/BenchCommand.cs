@@ -14,6 +14,7 @@ internal static class BenchCommand
         ["run-throughput"] = RunThroughput.RunAsync,
         ["devserver"] = DevServerThroughput.RunAsync,
         ["devserver-durable"] = DevServerDurability.RunAsync, // [--workflows 1000] [--open 1000]
+        ["chaos"] = ChaosBench.RunAsync, // [--runs 20] [--faults 3] [--seed N] [--no-browser]
         ["noisy-neighbour"] = NoisyNeighbour.RunAsync, // [--b-runs 20] [--flood-factor 10] [--b-pace-ms 250] [--repeats 3] [--no-plan]
     };
 
