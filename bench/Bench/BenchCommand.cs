@@ -11,7 +11,7 @@ internal static class BenchCommand
         ["slow-subscribers"] = SlowSubscribers.RunAsync,
         ["fair-delivery"] = FairDelivery.RunAsync,
         ["connections"] = Connections.RunAsync,
-        ["run-throughput"] = RunThroughput.RunAsync,
+        ["run-throughput"] = RunThroughput.RunAsync, // [--runs 300] [--flows support-triage,writer-reviewer,research-team] [--warm-up 1]
         ["devserver"] = DevServerThroughput.RunAsync,
         ["devserver-durable"] = DevServerDurability.RunAsync, // [--workflows 1000] [--open 1000]
         ["chaos"] = ChaosBench.RunAsync, // [--runs 20] [--faults 3] [--seed N] [--no-browser]

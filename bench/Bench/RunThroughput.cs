@@ -17,6 +17,10 @@ internal static class RunThroughput
     public static async Task RunAsync(BenchSettings settings)
     {
         var runs = settings.ReadInt("--runs", settings.Smoke ? 5 : 300);
+        var flows = settings.ReadStrings("--flows", [Flows.SupportTriage, Flows.WriterReviewer, Flows.ResearchTeam]);
+        // Runs per flow before the measured batch: JIT, connections, first workflow tasks. One by default; more lets
+        // tiered compilation settle so the batch measures steady state rather than the JIT.
+        var warmUp = settings.ReadInt("--warm-up", 1);
         await using var deployment = await EmbeddedDeployment.StartAsync(new Dictionary<string, string> { ["ModelSimulator__Instant"] = "true" });
         using var client = await GatewayClient.CreateAsync(deployment.Gateway, "bench-throughput");
         // Subscriptions share a few connections, as a dashboard would; the gateway's default limits are unset.
@@ -27,11 +31,12 @@ internal static class RunThroughput
             await hub.StartAsync();
             hubs.Add(hub);
         }
-        var rows = new List<(string Flow, double Steps, double Seconds, double P50, double P99, double CpuMsPerRun)>();
+        var rows = new List<(string Flow, double Steps, double Seconds, double P50, double P99, double CpuMsPerRun, WorkPerRun Work)>();
         using var server = Process.GetProcessById(deployment.ProcessId);
-        foreach (var flow in new[] { Flows.SupportTriage, Flows.WriterReviewer, Flows.ResearchTeam })
+        foreach (var flow in flows)
         {
-            await RunOneAsync(client, hubs[0], flow, "warm-up"); // JIT, connections, first workflow task
+            await Task.WhenAll(Enumerable.Range(0, warmUp).Select(i => RunOneAsync(client, hubs[i % hubs.Count], flow, $"warm-up {i}")));
+            var metricsBefore = await PrometheusScrape.ReadAsync(deployment.Gateway);
             server.Refresh();
             var cpuBefore = server.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
@@ -39,18 +44,28 @@ internal static class RunThroughput
             clock.Stop();
             server.Refresh();
             var cpuMsPerRun = (server.TotalProcessorTime - cpuBefore).TotalMilliseconds / runs;
+            var work = WorkPerRun.Between(metricsBefore, await PrometheusScrape.ReadAsync(deployment.Gateway), runs);
             var durations = results.Select(r => r.Seconds * 1000).Order().ToList();
-            rows.Add((flow, results.Average(r => r.ModelSteps), clock.Elapsed.TotalSeconds, Report.Percentile(durations, 0.5), Report.Percentile(durations, 0.99), cpuMsPerRun));
+            rows.Add((flow, results.Average(r => r.ModelSteps), clock.Elapsed.TotalSeconds, Report.Percentile(durations, 0.5), Report.Percentile(durations, 0.99), cpuMsPerRun, work));
         }
         foreach (var hub in hubs)
         {
             await hub.DisposeAsync();
         }
-        Console.WriteLine($"### run-throughput ({runs} runs started at once per flow, embedded, simulator instant)");
+        Console.WriteLine($"### run-throughput ({runs} runs started at once per flow after {warmUp} warm-up runs, embedded, simulator instant)");
         Report.Table(["flow", "model steps/run", "runs", "seconds", "runs/s", "run p50 ms", "run p99 ms", "server CPU ms/run"],
             rows.Select(r => new[]
             {
                 r.Flow, Report.F(r.Steps, 1), Report.N(runs), Report.F(r.Seconds), Report.F(runs / r.Seconds, 1), Report.F(r.P50, 0), Report.F(r.P99, 0), Report.F(r.CpuMsPerRun, 1),
+            }));
+        // Counted by the server itself (its /metrics) over the same batch: unlike CPU time these hardly move with the
+        // machine's load, so they show where an A/B's difference comes from.
+        Console.WriteLine("### run-throughput: server work per run (from its /metrics over the batch)");
+        Report.Table(["flow", "HTTP requests/run", "allocated KB/run", "thread-pool work items/run", "exceptions/run", "lock contentions/run", "methods JIT-compiled in batch", "JIT ms in batch", "GC pause ms in batch"],
+            rows.Select(r => new[]
+            {
+                r.Flow, Report.F(r.Work.HttpRequests, 1), Report.F(r.Work.AllocatedKb, 0), Report.F(r.Work.WorkItems, 0), Report.F(r.Work.Exceptions, 2),
+                Report.F(r.Work.LockContentions, 1), Report.N((long)r.Work.JitMethods), Report.F(r.Work.JitMs, 0), Report.F(r.Work.GcPauseMs, 0),
             }));
         Report.BarChart(settings, "run-throughput.png", $"Runs completed per second ({runs} at once, embedded)", "runs/s",
             [.. rows.Select(r => r.Flow)], [("runs/s", [.. rows.Select(r => runs / r.Seconds)])]);
