@@ -15,6 +15,7 @@ public static class AgentActivityNames
     /// <summary>One tool call (a Semantic Kernel function on the worker), publishing tool.call and tool.result. Input <c>ToolCallInput</c>, result <c>ToolCallResult</c>.</summary>
     public const string ToolCall = "agent.tool-call";
 
-    /// <summary>Publishes a run-level lifecycle event (run.started, run.completed, ...). Input <c>RunLifecycleEvent</c>.</summary>
+    /// <summary>Publishes a run-level lifecycle event (run.started, run.completed, ...). Input and result <c>RunLifecycleEvent</c>
+    /// (the result is what a local activity's marker keeps in history).</summary>
     public const string PublishRunEvent = "run.publish-event";
 }

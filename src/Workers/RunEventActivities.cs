@@ -5,12 +5,15 @@ using LogContext = Serilog.Context.LogContext;
 
 namespace AgentOrchestrator.Workers;
 
-/// <summary>Publishes the run-level lifecycle events a workflow asks for (run.started, run.completed, ...).</summary>
+/// <summary>
+/// Publishes the run-level lifecycle events a workflow asks for (run.started, run.completed, ...), as a local activity
+/// (RunEventPublishing in src/Workflows) or, in runs started before that, a regular one.
+/// </summary>
 public sealed class RunEventActivities(RunEventPublisher publisher, TimeProvider time, ILogger<RunEventActivities> logger)
 {
     /// <summary>Publishes a run-level event (run.started, run.completed, input.requested, ...) to the run's subscribers.</summary>
     [Activity(AgentActivityNames.PublishRunEvent)]
-    public async Task PublishRunEventAsync(RunLifecycleEvent lifecycle)
+    public async Task<RunLifecycleEvent> PublishRunEventAsync(RunLifecycleEvent lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
         using IDisposable tenant = LogContext.PushProperty("TenantId", lifecycle.TenantId);
@@ -38,5 +41,7 @@ public sealed class RunEventActivities(RunEventPublisher publisher, TimeProvider
             new RunEventsPublished { RunId = lifecycle.RunId, TenantId = lifecycle.TenantId, Events = [runEvent] },
             ActivityExecutionContext.Current.CancellationToken);
         WorkerLog.RunEventPublished(logger, lifecycle.Type);
+        // A local activity's history marker keeps its result, not its input: the durable transcript reads the event here.
+        return lifecycle;
     }
 }

@@ -73,15 +73,7 @@ public sealed class WriterReviewerWorkflow
         Workflow.ExecuteActivityAsync<AgentStepResult>(AgentActivityNames.RunAgentStep, [step], AgentActivityOptions.ModelCall);
 
     private static Task PublishAsync(RunInput input, string type, string? text, CancellationToken cancellationToken) =>
-        Workflow.ExecuteActivityAsync(
-            AgentActivityNames.PublishRunEvent,
-            [new RunLifecycleEvent { RunId = input.RunId, TenantId = input.TenantId, Type = type, Text = text }],
-            new ActivityOptions
-            {
-                StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = AgentActivityOptions.Publish,
-                CancellationToken = cancellationToken,
-            });
+        RunEventPublishing.PublishAsync(new RunLifecycleEvent { RunId = input.RunId, TenantId = input.TenantId, Type = type, Text = text }, cancellationToken);
 
     // The cause under the activity wrapper says what went wrong (the model's error, a timeout), not "activity failed".
     private static string FailureMessage(Exception e)

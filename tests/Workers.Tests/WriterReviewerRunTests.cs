@@ -1,8 +1,11 @@
 using AgentOrchestrator.Contracts;
 using AgentOrchestrator.TestSupport;
 using AgentOrchestrator.Workflows;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.History.V1;
 using Temporalio.Client;
 using Temporalio.Common;
+using Temporalio.Converters;
 using Temporalio.Worker;
 
 namespace AgentOrchestrator.Workers.Tests;
@@ -79,6 +82,29 @@ public sealed class WriterReviewerRunTests(InstantModelWorkerFixture fixture) : 
         {
             await File.WriteAllTextAsync(path, history.ToJson());
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_CompletedRun_PublishesRunEventsAsLocalActivitiesWithoutTasksOfTheirOwn()
+    {
+        WorkflowHandle<WriterReviewerWorkflow, string> handle = await fixture.StartRunAsync(Tenant, "Count my tasks.");
+        string result = await handle.GetResultAsync();
+        string runId = RunIdOf(handle);
+        await Eventually.TrueAsync(() => fixture.Events.Has(runId, RunEventTypes.RunCompleted), because: "run.completed published");
+
+        IReadOnlyList<HistoryEvent> history = (await handle.FetchHistoryAsync()).Events.ToList();
+        // Only the two model steps are activity tasks; run.started and run.completed are local-activity markers whose
+        // results are the published events (what the gateway's durable transcript reads).
+        Assert.Equal([AgentActivityNames.RunAgentStep, AgentActivityNames.RunAgentStep],
+            history.Where(e => e.EventType == EventType.ActivityTaskScheduled).Select(e => e.ActivityTaskScheduledEventAttributes.ActivityType.Name));
+        List<RunLifecycleEvent> published = history
+            .Where(e => e.EventType == EventType.MarkerRecorded && e.MarkerRecordedEventAttributes.MarkerName == "core_local_activity")
+            .Select(e => DataConverter.Default.PayloadConverter.ToValue<RunLifecycleEvent>(e.MarkerRecordedEventAttributes.Details["result"].Payloads_[0]))
+            .ToList();
+        Assert.Equal([RunEventTypes.RunStarted, RunEventTypes.RunCompleted], published.Select(e => e.Type));
+        Assert.Equal(result, published[1].Text);
+        // One workflow task per step result plus the first: 3, where an activity per run event took 5.
+        Assert.Equal(3, history.Count(e => e.EventType == EventType.WorkflowTaskCompleted));
     }
 
     private static string RunIdOf(WorkflowHandle handle) => handle.Id[(handle.Id.LastIndexOf('/') + 1)..];

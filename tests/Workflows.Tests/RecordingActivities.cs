@@ -49,5 +49,9 @@ public sealed class RecordingActivities
     }
 
     [Activity(AgentActivityNames.PublishRunEvent)]
-    public void PublishRunEvent(RunLifecycleEvent lifecycle) => RunEvents.Enqueue(lifecycle);
+    public RunLifecycleEvent PublishRunEvent(RunLifecycleEvent lifecycle)
+    {
+        RunEvents.Enqueue(lifecycle);
+        return lifecycle;
+    }
 }

@@ -17,7 +17,8 @@ namespace AgentOrchestrator.Gateway.Replay;
 /// <see cref="ModelTurnInput"/>/<see cref="ModelTurnResult"/>; input in ActivityTaskScheduled, result in
 /// ActivityTaskCompleted) as step.started, one token delta holding the whole text and step.completed, under the
 /// attempt that completed; each completed tool call ("agent.tool-call") as tool.call and tool.result; the events the
-/// workflow asked to publish ("run.publish-event": run-level, or step events such as input.requested); and, when the
+/// workflow asked to publish ("run.publish-event": run-level, or step events such as input.requested; a local activity
+/// in runs since RunEventPublishing, read from its marker's result, a regular activity before); and, when the
 /// run closed without publishing its end (terminated, timed out), a terminal event from the close itself. Ids end
 /// in "/durable": they never match a live event, so a client resuming with one gets the whole transcript again
 /// rather than a misplaced continuation.
@@ -25,6 +26,8 @@ namespace AgentOrchestrator.Gateway.Replay;
 internal sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurableRunTranscript
 {
     public const string DurableIdSuffix = "/durable";
+
+    private const string LocalActivityMarker = "core_local_activity";
 
     public async Task<IReadOnlyList<RunEvent>?> ReadAsync(string tenantId, string runId, CancellationToken cancellationToken)
     {
@@ -66,6 +69,9 @@ internal sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurable
                         terminal |= AddCompletedActivity(events, converter, tenantId, runId, schedule.ActivityTaskScheduledEventAttributes, attempt,
                             completed, ts);
                     }
+                    break;
+                case EventType.MarkerRecorded when PublishedByLocalActivity(historyEvent.MarkerRecordedEventAttributes, converter) is { } published:
+                    terminal |= AddLifecycle(events, tenantId, runId, published, historyEvent.EventTime.ToDateTimeOffset());
                     break;
                 case EventType.WorkflowExecutionCompleted:
                 case EventType.WorkflowExecutionFailed:
@@ -111,18 +117,42 @@ internal sealed class TemporalRunTranscript(ITemporalClient temporal) : IDurable
                     new ToolResultData(output.CallId, output.Tool, output.Result, Error: null), DurableTranscriptJsonContext.Default.ToolResultData)));
                 return false;
             case AgentActivityNames.PublishRunEvent when schedule.Input?.Payloads_.Count > 0:
-                var lifecycle = converter.ToValue<RunLifecycleEvent>(schedule.Input.Payloads_[0]);
-                if (lifecycle.Step is not null)
-                {
-                    // A step event the workflow publishes itself (input.requested): one attempt, one event of its type.
-                    events.Add(new StepOf(tenantId, runId, lifecycle.Step, Agent: null, Attempt: 1, ts).Event(lifecycle.Type, 0, lifecycle.Text, lifecycle.Data));
-                    return false;
-                }
-                events.Add(RunLevel(tenantId, runId, lifecycle.Type, lifecycle.Text, ts));
-                return RunEventTerminals.IsTerminal(lifecycle.Type);
+                return AddLifecycle(events, tenantId, runId, converter.ToValue<RunLifecycleEvent>(schedule.Input.Payloads_[0]), ts);
             default:
                 return false;
         }
+    }
+
+    /// <summary>Adds an event the workflow published itself; true when that was the run's terminal event.</summary>
+    private static bool AddLifecycle(List<RunEvent> events, string tenantId, string runId, RunLifecycleEvent lifecycle, DateTimeOffset ts)
+    {
+        if (lifecycle.Step is not null)
+        {
+            // A step event the workflow publishes itself (input.requested): one attempt, one event of its type.
+            events.Add(new StepOf(tenantId, runId, lifecycle.Step, Agent: null, Attempt: 1, ts).Event(lifecycle.Type, 0, lifecycle.Text, lifecycle.Data));
+            return false;
+        }
+        events.Add(RunLevel(tenantId, runId, lifecycle.Type, lifecycle.Text, ts));
+        return RunEventTerminals.IsTerminal(lifecycle.Type);
+    }
+
+    /// <summary>
+    /// The event a completed "run.publish-event" local activity published (its result), or null for any other marker.
+    /// The SDK's marker: name "core_local_activity", details "data" (JSON with the activity type) and "result".
+    /// </summary>
+    private static RunLifecycleEvent? PublishedByLocalActivity(MarkerRecordedEventAttributes marker, IPayloadConverter converter)
+    {
+        if (marker.MarkerName != LocalActivityMarker
+            || !marker.Details.TryGetValue("data", out var data) || data.Payloads_.Count == 0
+            || !marker.Details.TryGetValue("result", out var result) || result.Payloads_.Count == 0)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(data.Payloads_[0].Data.Memory);
+        return document.RootElement.TryGetProperty("activity_type", out var type) && type.ValueKind == JsonValueKind.String
+            && type.GetString() == AgentActivityNames.PublishRunEvent
+                ? converter.ToValue<RunLifecycleEvent>(result.Payloads_[0])
+                : null;
     }
 
     // A finished streaming step as its live stream would end up: started, the whole text as one delta (none when the

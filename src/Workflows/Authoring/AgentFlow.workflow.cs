@@ -359,15 +359,7 @@ public sealed class AgentFlow
     }
 
     private Task PublishAsync(string type, string? text, CancellationToken cancellationToken) =>
-        Workflow.ExecuteActivityAsync(
-            AgentActivityNames.PublishRunEvent,
-            [new RunLifecycleEvent { RunId = Run.RunId, TenantId = Run.TenantId, Type = type, Text = text }],
-            new ActivityOptions
-            {
-                StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = AgentActivityOptions.Publish,
-                CancellationToken = cancellationToken,
-            });
+        RunEventPublishing.PublishAsync(new RunLifecycleEvent { RunId = Run.RunId, TenantId = Run.TenantId, Type = type, Text = text }, cancellationToken);
 
     private static string Describe(IEnumerable<FanOutFailure> failures) =>
         string.Join("; ", failures.Select(f => $"{f.Step} ({f.Agent}): {f.Error}"));

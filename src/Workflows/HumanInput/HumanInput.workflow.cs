@@ -63,17 +63,14 @@ public static class HumanInput
         Request request = state.Requests[stepId];
 
         var data = new InputRequestedData(stepId, prompt, schema.Clone(), timeout is { } t ? (int)Math.Ceiling(t.TotalSeconds) : null);
-        await Workflow.ExecuteActivityAsync(
-            AgentActivityNames.PublishRunEvent,
-            [new RunLifecycleEvent
-            {
-                RunId = runId,
-                TenantId = tenantId,
-                Type = RunEventTypes.InputRequested,
-                Step = stepId,
-                Data = JsonSerializer.SerializeToElement(data, JsonSerializerOptions.Web),
-            }],
-            new ActivityOptions { StartToCloseTimeout = TimeSpan.FromSeconds(30), RetryPolicy = AgentActivityOptions.Publish });
+        await RunEventPublishing.PublishAsync(new RunLifecycleEvent
+        {
+            RunId = runId,
+            TenantId = tenantId,
+            Type = RunEventTypes.InputRequested,
+            Step = stepId,
+            Data = JsonSerializer.SerializeToElement(data, JsonSerializerOptions.Web),
+        }, Workflow.CancellationToken);
 
         bool answered = await Workflow.WaitConditionAsync(() => request.Answer is not null, timeout ?? Timeout.InfiniteTimeSpan);
         request.Closed = true;

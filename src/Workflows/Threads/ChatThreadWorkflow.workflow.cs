@@ -119,13 +119,5 @@ public sealed class ChatThreadWorkflow
     }
 
     private static Task PublishAsync(ThreadInput input, string type, CancellationToken cancellationToken) =>
-        Workflow.ExecuteActivityAsync(
-            AgentActivityNames.PublishRunEvent,
-            [new RunLifecycleEvent { RunId = input.ThreadId, TenantId = input.TenantId, Type = type }],
-            new ActivityOptions
-            {
-                StartToCloseTimeout = TimeSpan.FromSeconds(30),
-                RetryPolicy = AgentActivityOptions.Publish,
-                CancellationToken = cancellationToken,
-            });
+        RunEventPublishing.PublishAsync(new RunLifecycleEvent { RunId = input.ThreadId, TenantId = input.TenantId, Type = type }, cancellationToken);
 }

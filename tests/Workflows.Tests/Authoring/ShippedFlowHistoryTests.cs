@@ -9,17 +9,28 @@ namespace AgentOrchestrator.Workflows.Tests.Authoring;
 /// <summary>
 /// Every shipped flow has a recorded history (from a real run: see tests/Workers.Tests) that must replay against the
 /// current code: a change that would break runs in flight fails here, and needs Workflow.Patched (docs/authoring-flows.md).
+/// Histories/v1 holds each flow's history recorded before run events went through a local activity
+/// (RunEventPublishing.LocalActivityPatch): runs of that version replay down the activity path.
 /// </summary>
 public sealed class ShippedFlowHistoryTests
 {
-    public static TheoryData<string> ShippedFlows() => new(FlowCatalog.All.Select(f => f.Name));
+    public static TheoryData<string, string> ShippedFlows()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string flow in FlowCatalog.All.Select(f => f.Name))
+        {
+            data.Add(flow, "");
+            data.Add(flow, "v1");
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(ShippedFlows))]
-    public async Task ReplayWorkflowAsync_RecordedHistoryOfShippedFlow_ReplaysWithoutNondeterminism(string flow)
+    public async Task ReplayWorkflowAsync_RecordedHistoryOfShippedFlow_ReplaysWithoutNondeterminism(string flow, string version)
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "Histories", $"{flow}.json");
-        Assert.True(File.Exists(path), $"{flow} has no recorded history at Histories/{flow}.json");
+        string path = Path.Combine(AppContext.BaseDirectory, "Histories", version, $"{flow}.json");
+        Assert.True(File.Exists(path), $"{flow} has no recorded history at {path}");
         WorkflowHistory history = WorkflowHistory.FromJson($"tenant/acme/run/recorded-{flow}", await File.ReadAllTextAsync(path));
 
         var options = new WorkflowReplayerOptions();
