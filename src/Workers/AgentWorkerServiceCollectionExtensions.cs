@@ -67,9 +67,11 @@ public static class AgentWorkerServiceCollectionExtensions
         // The hosted worker is keyed by target, namespace and task queue at registration, so those are read now.
         TemporalOptions temporal = configuration.GetSection(TemporalOptions.SectionName).Get<TemporalOptions>() ?? new TemporalOptions();
         AgentWorkerOptions worker = configuration.GetSection(AgentWorkerOptions.SectionName).Get<AgentWorkerOptions>() ?? new AgentWorkerOptions();
+        bool tracing = WorkflowTaskTracing(worker, configuration);
         return services
             .AddHostedTemporalWorker(temporal.Target, temporal.Namespace, TaskQueues.Agents)
             .ConfigureOptions(o => o.MaxHeartbeatThrottleInterval = worker.HeartbeatInterval)
+            .ConfigureOptions(o => o.DisableWorkflowTracingEventListener = !tracing)
             .AddWorkerMetrics()
             .ConfigureOptions(o => o.Interceptors = TemporalTracingWorkerInterceptor.PrependTo(o.Interceptors))
             .AddScopedActivities<AgentActivities>()
@@ -82,12 +84,17 @@ public static class AgentWorkerServiceCollectionExtensions
             .AddWorkflow<ChatThreadWorkflow>();
     }
 
+    // The host's environment is in its configuration under "environment" (host builders put it there).
+    private static bool WorkflowTaskTracing(AgentWorkerOptions worker, IConfiguration configuration) =>
+        worker.WorkflowTaskTracing ?? string.Equals(configuration[HostDefaults.EnvironmentKey], Environments.Development, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Says at start-up which model endpoint and which Temporal the worker uses: never chosen silently.</summary>
     private sealed class AgentWorkerStartupLog(
         IOptions<ModelOptions> model,
         IOptions<TemporalOptions> temporal,
         IOptions<AgentWorkerOptions> worker,
         IOptions<TokenBatchingOptions> batching,
+        IConfiguration configuration,
         ILogger<AgentWorkerStartupLog> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
@@ -96,7 +103,8 @@ public static class AgentWorkerServiceCollectionExtensions
             // Scheme, host, port and path only: never credentials that a URL might carry.
             string endpoint = $"{m.Endpoint.Scheme}://{m.Endpoint.Host}:{m.Endpoint.Port}{m.Endpoint.AbsolutePath}";
             WorkerLog.ModelEndpoint(logger, m.Provider, endpoint, m.DefaultModel);
-            WorkerLog.TemporalWorker(logger, temporal.Value.Target, temporal.Value.Namespace, TaskQueues.Agents, worker.Value.HeartbeatInterval);
+            string tracing = (WorkflowTaskTracing(worker.Value, configuration) ? "on" : "off") + (worker.Value.WorkflowTaskTracing is null ? " (by environment)" : " (Worker:WorkflowTaskTracing)");
+            WorkerLog.TemporalWorker(logger, temporal.Value.Target, temporal.Value.Namespace, TaskQueues.Agents, worker.Value.HeartbeatInterval, tracing);
             WorkerLog.TokenBatching(logger, batching.Value.MinInterval, batching.Value.MaxChars, batching.Value.FlushInterval, batching.Value.MaxPublishesInFlight);
             return Task.CompletedTask;
         }

@@ -76,6 +76,15 @@ public sealed class AgentWorkerOptions
     /// cancel's own round trips through Temporal.
     /// </summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The Temporal SDK's workflow tracing event listener: fails a workflow task that uses a Task API outside the
+    /// workflow's scheduler (Task.Run, a non-workflow timer), an authoring mistake that otherwise shows up later as
+    /// nondeterminism. It turns on the runtime's TPL events for every Task in the process, which costs each run about an
+    /// eighth of its allocations (docs/performance.md). Unset: on in the Development environment (where flows are
+    /// written; Workflows.Tests' workers keep it on), off elsewhere.
+    /// </summary>
+    public bool? WorkflowTaskTracing { get; set; }
 }
 
 /// <summary>Where the worker finds Temporal (configuration section "Temporal").</summary>

@@ -1,3 +1,4 @@
+using AgentOrchestrator.Contracts;
 using AgentOrchestrator.Messaging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Microsoft.SemanticKernel.Connectors.AzureOpenAI;
 using Microsoft.SemanticKernel.Connectors.OpenAI;
+using Temporalio.Extensions.Hosting;
 
 namespace AgentOrchestrator.Workers.Tests;
 
@@ -51,9 +53,24 @@ public sealed class AgentWorkerServiceCollectionExtensionsTests
         Assert.IsType<AzureOpenAIChatCompletionService>(chat);
     }
 
-    private static IHost Build(Dictionary<string, string?> settings)
+    [Theory]
+    [InlineData("Development", null, true)]
+    [InlineData("Production", null, false)]
+    [InlineData("Production", "true", true)]
+    [InlineData("Development", "false", false)]
+    public void AddAgentWorker_WorkflowTaskTracing_OnInDevelopmentUnlessConfigured(string environment, string? setting, bool tracing)
     {
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        using IHost host = Build(setting is null ? [] : new() { ["Worker:WorkflowTaskTracing"] = setting }, environment);
+
+        TemporalWorkerServiceOptions options = host.Services.GetRequiredService<IOptionsMonitor<TemporalWorkerServiceOptions>>()
+            .Get(TaskQueues.Agents); // the hosted worker's options are named by its task queue (no build id)
+
+        Assert.Equal(!tracing, options.DisableWorkflowTracingEventListener);
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings, string environment = "Development")
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddMessageBus(builder.Configuration);
         builder.Services.AddAgentWorker(builder.Configuration);

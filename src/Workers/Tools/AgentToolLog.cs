@@ -2,7 +2,8 @@ namespace AgentOrchestrator.Workers;
 
 internal static partial class WorkerLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} attempt {Attempt} completed: {Chars} chars")]
+    // Per call: Debug, like the model steps' lines (WorkerLog).
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tool {Tool} attempt {Attempt} completed: {Chars} chars")]
     public static partial void ToolCallCompleted(ILogger logger, string tool, int attempt, int chars);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tool {Tool} attempt {Attempt} failed")]
@@ -11,6 +12,6 @@ internal static partial class WorkerLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} attempt {Attempt} canceled with its run")]
     public static partial void ToolCallCanceled(ILogger logger, string tool, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model turn {Agent} attempt {Attempt} asked for {ToolCalls} tool calls")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Model turn {Agent} attempt {Attempt} asked for {ToolCalls} tool calls")]
     public static partial void ModelTurnToolCalls(ILogger logger, string agent, int attempt, int toolCalls);
 }
