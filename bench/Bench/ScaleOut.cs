@@ -188,7 +188,7 @@ internal static class ScaleOut
             do
             {
                 last = _delivered.Sum();
-                await Task.Delay(500);
+                await Task.Delay(TimeSpan.FromSeconds(2)); // a backlog from the warm-up must not spill into the first step
             }
             while (_delivered.Sum() != last);
         }
