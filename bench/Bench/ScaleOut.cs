@@ -29,7 +29,7 @@ internal static class ScaleOut
         var seconds = settings.ReadInt("--seconds", settings.Smoke ? 1 : 10);
         // Long enough for tiered JIT to settle: a first step measured right after start-up counts compilation as load.
         var warmUp = TimeSpan.FromSeconds(settings.ReadInt("--warm-up-seconds", settings.Smoke ? 1 : 5));
-        // Each gateway capped at this many cores (a cgroup quota), as on a node of its own: see CpuQuota.
+        // Each gateway capped at this many cores (a cgroup quota), as on a node of its own: see CpuQuotas.
         var gatewayCpus = settings.ReadDouble("--gateway-cpus");
         using var quotas = new CpuQuotas(); // declared before the deployment: disposed after its processes exited
         var rabbit = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI") ?? "amqp://guest:guest@127.0.0.1:5672/");
