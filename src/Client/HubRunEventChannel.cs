@@ -10,76 +10,37 @@ internal sealed class HubRunEventChannel(Uri baseAddress, AgentOrchestratorClien
     : IRunEventChannel
 {
     private readonly Uri _hubAddress = new(baseAddress, "hubs/runs");
-    private readonly ILogger _logger = loggerFactory.CreateLogger<AgentOrchestratorClient>();
-    private readonly SemaphoreSlim _connectGate = new(1, 1);
-    private HubConnection? _connection;
-    private bool _disposed;
+    private SharedConnection<HubConnection>? _shared;
+
+    // Created on first use: its connect callback is this instance's method, which a field initializer cannot name.
+    private SharedConnection<HubConnection> Shared => LazyInitializer.EnsureInitialized(ref _shared, () => new(this, _hubAddress, reconnect,
+        loggerFactory.CreateLogger<AgentOrchestratorClient>(), c => c.State == HubConnectionState.Connected, ConnectOnceAsync));
 
     public async Task<IAsyncEnumerator<RunEvent>> OpenAsync(string runId, string? cursor, CancellationToken cancellationToken)
     {
-        var connection = await ConnectAsync(cancellationToken);
+        var connection = await Shared.GetAsync(cancellationToken);
         return connection.StreamAsync<RunEvent>("Subscribe", runId, cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 
     public Task? AckAsync(string runId, string cursor, CancellationToken cancellationToken) =>
-        Volatile.Read(ref _connection) is { State: HubConnectionState.Connected } connection
-            ? connection.InvokeAsync("Ack", runId, cursor, cancellationToken)
-            : null;
+        Shared.OpenOrNull?.InvokeAsync("Ack", runId, cursor, cancellationToken);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => Shared.DisposeAsync();
+
+    /// <summary>One connect attempt of the shared hub connection (the backoff around it retries; auth failures are not retried).</summary>
+    private async Task<ConnectBackoff.Attempt<HubConnection>> ConnectOnceAsync(CancellationToken cancellationToken)
     {
-        await _connectGate.WaitAsync();
+        RetryAfterCapture? capture = null;
+        var connection = BuildConnection(handler => capture = new RetryAfterCapture(handler));
         try
         {
-            _disposed = true;
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
+            await connection.StartAsync(cancellationToken);
+            return new ConnectBackoff.Attempt<HubConnection>(connection, null, null, null);
         }
-        finally
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            _connectGate.Release();
-        }
-    }
-
-    /// <summary>The shared hub connection, (re)connecting with backoff when it is down. Auth failures are not retried.</summary>
-    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        await _connectGate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_connection is { State: HubConnectionState.Connected } current)
-            {
-                return current;
-            }
-            return await ConnectBackoff.ConnectAsync(_hubAddress, reconnect, _logger, async ct =>
-            {
-                if (_connection is not null)
-                {
-                    await _connection.DisposeAsync();
-                    Volatile.Write(ref _connection, null);
-                }
-                RetryAfterCapture? capture = null;
-                var connection = BuildConnection(handler => capture = new RetryAfterCapture(handler));
-                try
-                {
-                    await connection.StartAsync(ct);
-                    Volatile.Write(ref _connection, connection);
-                    return new ConnectBackoff.Attempt<HubConnection>(connection, null, null, null);
-                }
-                catch (Exception e) when (!ct.IsCancellationRequested)
-                {
-                    await connection.DisposeAsync();
-                    return new ConnectBackoff.Attempt<HubConnection>(null, e, (e as HttpRequestException)?.StatusCode, capture?.RetryAfter);
-                }
-            }, cancellationToken);
-        }
-        finally
-        {
-            _connectGate.Release();
+            await connection.DisposeAsync();
+            return new ConnectBackoff.Attempt<HubConnection>(null, e, (e as HttpRequestException)?.StatusCode, capture?.RetryAfter);
         }
     }
 

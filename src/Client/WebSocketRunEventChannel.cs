@@ -19,88 +19,50 @@ internal sealed class WebSocketRunEventChannel(Uri baseAddress, AgentOrchestrato
     : IRunEventChannel
 {
     private readonly Uri _address = new UriBuilder(new Uri(baseAddress, "v1/ws")) { Scheme = baseAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
-    private readonly SemaphoreSlim _connectGate = new(1, 1);
-    private Connection? _connection;
-    private bool _disposed;
+    private SharedConnection<Connection>? _shared;
+
+    // Created on first use: its connect callback is this instance's method, which a field initializer cannot name.
+    private SharedConnection<Connection> Shared => LazyInitializer.EnsureInitialized(ref _shared, () => new(this, _address, reconnect, logger,
+        c => c.IsOpen, ConnectOnceAsync));
 
     public async Task<IAsyncEnumerator<RunEvent>> OpenAsync(string runId, string? cursor, CancellationToken cancellationToken)
     {
-        var connection = await ConnectAsync(cancellationToken);
+        var connection = await Shared.GetAsync(cancellationToken);
         return connection.StreamAsync(runId, cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 
     public Task? AckAsync(string runId, string cursor, CancellationToken cancellationToken) =>
-        Volatile.Read(ref _connection) is { IsOpen: true } connection
-            ? connection.SendAsync(new WebSocketRequestBody("ack", null, runId, cursor), cancellationToken)
-            : null;
+        Shared.OpenOrNull?.SendAsync(new WebSocketRequestBody("ack", null, runId, cursor), cancellationToken);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => Shared.DisposeAsync();
+
+    /// <summary>One connect attempt (the backoff around it retries): a refused upgrade's status and Retry-After are read.</summary>
+    private async Task<ConnectBackoff.Attempt<Connection>> ConnectOnceAsync(CancellationToken cancellationToken)
     {
-        await _connectGate.WaitAsync();
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (options.AccessTokenProvider is { } tokens)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + await tokens(cancellationToken));
+        }
+        else
+        {
+            socket.Options.SetRequestHeader(AgentOrchestratorClient.ApiKeyHeader, options.ApiKey);
+        }
         try
         {
-            _disposed = true;
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
+            await socket.ConnectAsync(_address, cancellationToken);
+            return new ConnectBackoff.Attempt<Connection>(new Connection(socket, logger), null, null, null);
         }
-        finally
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            _connectGate.Release();
-        }
-    }
-
-    private async Task<Connection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        await _connectGate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_connection is { IsOpen: true } current)
-            {
-                return current;
-            }
-            return await ConnectBackoff.ConnectAsync(_address, reconnect, logger, async ct =>
-            {
-                if (_connection is not null)
-                {
-                    await _connection.DisposeAsync();
-                    Volatile.Write(ref _connection, null);
-                }
-                var socket = new ClientWebSocket();
-                socket.Options.CollectHttpResponseDetails = true;
-                if (options.AccessTokenProvider is { } tokens)
-                {
-                    socket.Options.SetRequestHeader("Authorization", "Bearer " + await tokens(ct));
-                }
-                else
-                {
-                    socket.Options.SetRequestHeader(AgentOrchestratorClient.ApiKeyHeader, options.ApiKey);
-                }
-                try
-                {
-                    await socket.ConnectAsync(_address, ct);
-                    var connection = new Connection(socket, logger);
-                    Volatile.Write(ref _connection, connection);
-                    return new ConnectBackoff.Attempt<Connection>(connection, null, null, null);
-                }
-                catch (Exception e) when (!ct.IsCancellationRequested)
-                {
-                    var status = socket.HttpStatusCode == 0 ? (HttpStatusCode?)null : socket.HttpStatusCode;
-                    TimeSpan? retryAfter = socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true
-                        && double.TryParse(values.FirstOrDefault(), System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-                        ? TimeSpan.FromSeconds(seconds)
-                        : null;
-                    socket.Dispose();
-                    return new ConnectBackoff.Attempt<Connection>(null, e, status, retryAfter);
-                }
-            }, cancellationToken);
-        }
-        finally
-        {
-            _connectGate.Release();
+            var status = socket.HttpStatusCode == 0 ? (HttpStatusCode?)null : socket.HttpStatusCode;
+            TimeSpan? retryAfter = socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true
+                && double.TryParse(values.FirstOrDefault(), System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                ? TimeSpan.FromSeconds(seconds)
+                : null;
+            socket.Dispose();
+            return new ConnectBackoff.Attempt<Connection>(null, e, status, retryAfter);
         }
     }
 
